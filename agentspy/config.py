@@ -1,0 +1,183 @@
+"""Reads and validates the environment once, so a bad value stops start-up early.
+
+Every variable the server understands is declared here with its default; the
+README's configuration table mirrors this module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+LOG_FORMATS = {"json", "text"}
+ENVIRONMENTS = {"development", "production", "test", "staging"}
+
+# SQLAlchemy spellings used by the original FastAPI agent-spy.
+_SQLALCHEMY_DRIVER = re.compile(r"^(sqlite|postgresql|postgres)\+[a-z0-9_]+://")
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str
+    port: int
+    debug: bool
+    environment: str
+    secret_key: str
+    allowed_hosts: list[str]
+    database: dict[str, Any]
+    database_pool_size: int
+    database_echo: bool
+    api_prefix: str
+    require_auth: bool
+    api_keys: list[str]
+    cors_origins: list[str]
+    cors_credentials: bool
+    max_trace_size_mb: int
+    request_timeout: int
+    log_level: str
+    log_format: str
+    log_file: str
+    retention_days: int | None
+    stale_after_minutes: int
+
+
+def _fail(name: str, value: object, why: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"Invalid value for {name}={value!r}: {why}")
+
+
+def _get(env: environ.Env, name: str, cast: Any, default: Any) -> Any:
+    try:
+        return env(name, cast=cast, default=default)
+    except (ValueError, TypeError) as exc:
+        raise _fail(name, env.str(name, default=""), str(exc)) from exc
+
+
+def _bool(env: environ.Env, name: str, default: bool) -> bool:
+    raw = env.str(name, default="").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on", "y", "t"}:
+        return True
+    if raw in {"0", "false", "no", "off", "n", "f"}:
+        return False
+    raise _fail(name, raw, "expected true or false")
+
+
+def _positive_int(env: environ.Env, name: str, default: int, minimum: int = 1) -> int:
+    value = _get(env, name, int, default)
+    if value < minimum:
+        raise _fail(name, value, f"must be at least {minimum}")
+    return value
+
+
+def _choice(env: environ.Env, name: str, default: str, choices: set[str]) -> str:
+    value = env.str(name, default=default).strip()
+    normalised = value.upper() if choices is LOG_LEVELS else value.lower()
+    if normalised not in choices:
+        raise _fail(name, value, f"expected one of {', '.join(sorted(choices))}")
+    return normalised
+
+
+def database_from_url(url: str, *, pool_size: int, echo: bool) -> dict[str, Any]:
+    """Turn DATABASE_URL (Django or SQLAlchemy spelling) into a DATABASES entry."""
+    url = _SQLALCHEMY_DRIVER.sub(lambda m: m.group(1) + "://", url.strip())
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url[len("postgresql://") :]
+    if not url.startswith(("sqlite:", "postgres://")):
+        raise _fail("DATABASE_URL", url, "only sqlite:// and postgres:// are supported")
+    try:
+        db = environ.Env.db_url_config(url)
+    except Exception as exc:  # environ raises bare exceptions on odd URLs
+        raise _fail("DATABASE_URL", url, str(exc)) from exc
+    options: dict[str, Any] = dict(db.get("OPTIONS", {}))
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        options.update(
+            {
+                # Several workers write at once: wait for the lock instead of
+                # failing, and take it at BEGIN so a read-modify-write is atomic.
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA busy_timeout=30000;"
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            }
+        )
+    else:
+        db["ENGINE"] = "django.db.backends.postgresql"
+        if pool_size > 0:
+            options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 30}
+        else:
+            db["CONN_MAX_AGE"] = 60
+            db["CONN_HEALTH_CHECKS"] = True
+    db["OPTIONS"] = options
+    db["TEST"] = {"NAME": None}
+    db["_ECHO"] = echo
+    return db
+
+
+def load(base_dir: Path) -> Config:
+    env = environ.Env()
+    env_file = base_dir / ".env"
+    if env_file.exists():
+        env.read_env(env_file)
+
+    debug = _bool(env, "DEBUG", False)
+    environment = _choice(env, "ENVIRONMENT", "development", ENVIRONMENTS)
+    pool_size = _positive_int(env, "DATABASE_POOL_SIZE", 10, minimum=0)
+    echo = _bool(env, "DATABASE_ECHO", False)
+    prefix = "/" + env.str("API_PREFIX", default="/api/v1").strip().strip("/")
+    if not re.fullmatch(r"/[A-Za-z0-9_\-/.]+", prefix):
+        raise _fail("API_PREFIX", prefix, "must be a URL path such as /api/v1")
+    port = _positive_int(env, "PORT", 8000)
+    if port > 65535:
+        raise _fail("PORT", port, "must be a TCP port (1-65535)")
+    secret = env.str("SECRET_KEY", default="")
+    if not secret:
+        if environment == "production":
+            raise _fail("SECRET_KEY", "", "must be set when ENVIRONMENT=production")
+        secret = "django-insecure-agent-spy-local-development-only"
+    retention = env.str("RETENTION_DAYS", default="").strip()
+    retention_days = None
+    if retention:
+        if not retention.isdigit() or int(retention) < 1:
+            raise _fail("RETENTION_DAYS", retention, "must be a whole number of days")
+        retention_days = int(retention)
+    require_auth = _bool(env, "REQUIRE_AUTH", False)
+    api_keys = [k.strip() for k in env.list("API_KEYS", default=[]) if k.strip()]
+
+    return Config(
+        host=env.str("HOST", default="127.0.0.1"),
+        port=port,
+        debug=debug,
+        environment=environment,
+        secret_key=secret,
+        allowed_hosts=env.list("ALLOWED_HOSTS", default=["*"]),
+        database=database_from_url(
+            env.str("DATABASE_URL", default=f"sqlite:///{Path.cwd() / 'agentspy.db'}"),
+            pool_size=pool_size,
+            echo=echo,
+        ),
+        database_pool_size=pool_size,
+        database_echo=echo,
+        api_prefix=prefix,
+        require_auth=require_auth,
+        api_keys=api_keys,
+        cors_origins=env.list("CORS_ORIGINS", default=[]),
+        cors_credentials=_bool(env, "CORS_CREDENTIALS", False),
+        max_trace_size_mb=_positive_int(env, "MAX_TRACE_SIZE_MB", 25),
+        request_timeout=_positive_int(env, "REQUEST_TIMEOUT", 30),
+        log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
+        log_format=_choice(env, "LOG_FORMAT", "text", LOG_FORMATS),
+        log_file=env.str("LOG_FILE", default=""),
+        retention_days=retention_days,
+        stale_after_minutes=_positive_int(env, "STALE_AFTER_MINUTES", 60),
+    )

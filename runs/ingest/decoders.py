@@ -1,0 +1,272 @@
+"""Wire decoders: request bytes to a ``Batch``.
+
+They know formats and limits, not models.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zlib
+from typing import Any
+
+import orjson
+import zstandard
+
+from runs.ingest.batch import AttachmentPart, Batch
+
+MULTIPART_FIELDS = {"inputs", "outputs", "events", "extra", "error", "serialized"}
+_CHUNK = 64 * 1024
+
+
+class DecodeError(ValueError):
+    """The body cannot be decoded at all; ``status`` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def decompress(body: bytes, encoding: str, *, limit: int) -> bytes:
+    """Undo Content-Encoding with a streaming decoder that stops at ``limit`` bytes.
+
+    LangSmith SDKs send one zstd frame without a content size, so a one-shot
+    decompress cannot be used; the cap defeats decompression bombs.
+    """
+    encoding = (encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding == "zstd":
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            body, read_across_frames=True
+        )
+        out = bytearray()
+        try:
+            while chunk := reader.read(_CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise DecodeError(
+                        f"decompressed body exceeds the limit of {limit} bytes", 413
+                    )
+        except zstandard.ZstdError as exc:
+            raise DecodeError(f"invalid zstd body: {exc}") from None
+        return bytes(out)
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+        inflater = zlib.decompressobj(wbits)
+        out = bytearray()
+        data = body
+        try:
+            while data:
+                out += inflater.decompress(data, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise DecodeError(
+                        f"decompressed body exceeds the limit of {limit} bytes", 413
+                    )
+                data = inflater.unconsumed_tail
+                if inflater.eof:
+                    break
+        except zlib.error as exc:
+            raise DecodeError(f"invalid {encoding} body: {exc}") from None
+        if not inflater.eof:
+            raise DecodeError(f"truncated {encoding} body")
+        return bytes(out)
+    raise DecodeError(f"unsupported Content-Encoding {encoding!r}", 415)
+
+
+def loads(data: bytes | str, *, max_depth: int = 200) -> Any:
+    """Parse JSON; orjson refuses nesting deeper than 1024, tighten that."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"malformed JSON: {exc}") from None
+    if _too_deep(value, max_depth):
+        raise DecodeError(f"JSON nested deeper than {max_depth} levels")
+    return value
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend(
+                (v, depth + 1) for v in node.values() if isinstance(v, dict | list)
+            )
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return False
+
+
+def decode_batch_json(body: bytes, *, max_depth: int = 200) -> Batch:
+    """``POST /runs/batch``: ``{"post": [...], "patch": [...]}``, each optional."""
+    payload = loads(body, max_depth=max_depth)
+    if not isinstance(payload, dict):
+        raise DecodeError("expected a JSON object with 'post' and/or 'patch' lists")
+    batch = Batch()
+    for kind in ("post", "patch"):
+        items = payload.get(kind)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise DecodeError(f"'{kind}' must be a list of runs")
+        for index, raw in enumerate(items):
+            batch.add_run(kind, raw, item=f"{kind}[{index}]")
+    return batch
+
+
+def decode_single(
+    kind: str, body: bytes, *, run_id: str | None = None, max_depth: int = 200
+) -> Batch:
+    """``POST /runs`` or ``PATCH /runs/{id}``: one run object."""
+    payload = loads(body, max_depth=max_depth)
+    batch = Batch()
+    if run_id is not None and isinstance(payload, dict):
+        payload = {**payload, "id": run_id}
+    batch.add_run(kind, payload, item=kind)
+    return batch
+
+
+_DISPOSITION_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
+
+
+def _boundary(content_type: str) -> bytes:
+    match = re.search(r'boundary="?([^";,]+)"?', content_type or "", re.IGNORECASE)
+    if not match:
+        raise DecodeError("multipart body without a boundary")
+    return match.group(1).encode("latin-1")
+
+
+def iter_parts(body: bytes, content_type: str):
+    """Yield (name, content type, payload) of each multipart/form-data part."""
+    boundary = _boundary(content_type)
+    delimiter = b"--" + boundary
+    if not body.startswith(delimiter):
+        start = body.find(b"\r\n" + delimiter)
+        if start < 0:
+            raise DecodeError("multipart body has no part")
+        body = body[start + 2 :]
+    position = len(delimiter)
+    separator = b"\r\n" + delimiter
+    while True:
+        if body[position : position + 2] == b"--":
+            return
+        if body[position : position + 2] != b"\r\n":
+            raise DecodeError("malformed multipart boundary line")
+        header_end = body.find(b"\r\n\r\n", position + 2)
+        if header_end < 0:
+            raise DecodeError("multipart part without a header end")
+        headers = body[position + 2 : header_end]
+        end = body.find(separator, header_end + 4)
+        if end < 0:
+            raise DecodeError("truncated multipart body (no closing boundary)")
+        payload = body[header_end + 4 : end]
+        name = b""
+        ctype = b"application/octet-stream"
+        for line in headers.split(b"\r\n"):
+            key, _, value = line.partition(b":")
+            key = key.strip().lower()
+            if key == b"content-disposition":
+                found = _DISPOSITION_NAME.search(value)
+                if found:
+                    name = found.group(1)
+            elif key == b"content-type":
+                ctype = value.strip()
+        yield (
+            name.decode("utf-8", "replace"),
+            ctype.decode("latin-1").split(";")[0].strip(),
+            payload,
+        )
+        position = end + len(separator)
+
+
+def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) -> Batch:
+    """``POST /runs/multipart``: runs, feedback and attachments as parts.
+
+    Field parts override the same key inline in the run object. A run with a
+    bad part is dropped whole, and the other runs of the request are kept.
+    """
+    batch = Batch()
+    runs: dict[tuple[str, str], dict[str, Any]] = {}
+    broken: dict[tuple[str, str], tuple[str, str, str]] = {}
+    order: list[tuple[str, str]] = []
+    for name, ctype, payload in iter_parts(body, content_type):
+        kind, _, rest = name.partition(".")
+        if kind in ("post", "patch"):
+            run_id, _, field_name = rest.partition(".")
+            key = (kind, run_id)
+            if key not in runs:
+                runs[key] = {}
+                order.append(key)
+            if field_name and field_name not in MULTIPART_FIELDS:
+                continue  # an unknown field part is ignored like an unknown key
+            try:
+                value = loads(payload, max_depth=max_depth)
+            except DecodeError as exc:
+                broken.setdefault(key, (name, field_name or "run", str(exc)))
+                continue
+            if field_name:
+                runs[key].setdefault("__fields__", {})[field_name] = value
+            elif isinstance(value, dict):
+                runs[key].update(
+                    {
+                        k: v
+                        for k, v in value.items()
+                        if k not in runs[key].get("__fields__", {})
+                    }
+                )
+            else:
+                broken.setdefault(key, (name, "run", "expected a JSON object"))
+        elif kind == "feedback":
+            try:
+                value = loads(payload, max_depth=max_depth)
+            except DecodeError as exc:
+                batch.reject(name, "feedback", str(exc))
+                continue
+            if isinstance(value, dict):
+                value.setdefault("id", rest)
+            batch.feedback.append(value)
+        elif kind == "attachment":
+            run_id, _, attachment_name = rest.partition(".")
+            if not attachment_name:
+                batch.reject(
+                    name, "attachment", "part name must be attachment.{run_id}.{name}"
+                )
+                continue
+            try:
+                uuid.UUID(run_id)
+            except ValueError:
+                batch.reject(name, "run_id", f"{run_id[:60]!r} is not a valid UUID")
+                continue
+            batch.attachments.append(
+                AttachmentPart(run_id, attachment_name, ctype, payload)
+            )
+        else:
+            batch.reject(name or "(unnamed part)", "name", "unknown part name")
+    for key in order:
+        kind, run_id = key
+        if key in broken:
+            item, field_name, message = broken[key]
+            batch.reject(item, field_name, message, run_id=run_id)
+            continue
+        raw = runs[key]
+        fields = raw.pop("__fields__", {})
+        raw.update(fields)
+        batch.add_run(kind, raw, item=f"{kind}.{run_id}", run_id=run_id)
+    # A run whose create or patch was rejected is not stored half-way.
+    bad_ids = {_canonical(r.run_id) for r in batch.rejected if r.run_id}
+    if bad_ids:
+        batch.ops = [op for op in batch.ops if str(op.id) not in bad_ids]
+        batch.attachments = [
+            a for a in batch.attachments if _canonical(a.run_id) not in bad_ids
+        ]
+    return batch
+
+
+def _canonical(run_id: str) -> str:
+    try:
+        return str(uuid.UUID(run_id))
+    except ValueError:
+        return run_id

@@ -1,0 +1,169 @@
+"""Validate one run dict from any wire format and derive what clients leave out.
+
+A create or patch arrives as a plain dict (LangSmith JSON, a multipart part, an
+OTLP span mapped to LangSmith keys). ``clean_op`` checks the types of the keys
+this server understands, ignores the rest, and drops nulls: in a patch a null
+means "not provided".
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+JSON_OBJECT_FIELDS = ("inputs", "outputs", "extra", "serialized")
+TEXT_LIMITS = {"name": 512, "run_type": 64, "session_name": 255}
+
+
+class InvalidField(ValueError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class RunOp:
+    """One create ("post") or update ("patch") of a run, cleaned."""
+
+    kind: str
+    id: uuid.UUID
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_uuid(value: Any, field_name: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
+        raise InvalidField(field_name, f"expected a UUID string, got {_kind(value)}")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidField(field_name, f"{value[:60]!r} is not a valid UUID") from None
+
+
+def parse_time(value: Any, field_name: str) -> datetime:
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidField(
+                field_name, f"{value[:60]!r} is not an ISO-8601 timestamp"
+            ) from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        # Epoch milliseconds (some JS clients) or seconds.
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            dt = datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidField(field_name, f"{value} is out of range") from None
+    else:
+        raise InvalidField(field_name, f"expected a timestamp, got {_kind(value)}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _kind(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _text(value: Any, field_name: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidField(field_name, f"expected a string, got {_kind(value)}")
+    limit = TEXT_LIMITS.get(field_name)
+    return value[:limit] if limit else value
+
+
+def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:
+    """Check one create/patch dict; raise InvalidField naming the bad key."""
+    if not isinstance(raw, dict):
+        raise InvalidField("run", f"expected an object, got {_kind(raw)}")
+    rid = raw.get("id", run_id)
+    if rid is None:
+        raise InvalidField("id", "is required")
+    op = RunOp(kind=kind, id=parse_uuid(rid, "id"))
+    values = op.values
+    for key, value in raw.items():
+        if value is None:
+            continue
+        if key in ("trace_id", "parent_run_id", "reference_example_id", "session_id"):
+            values[key] = parse_uuid(value, key)
+        elif key in ("start_time", "end_time"):
+            values[key] = parse_time(value, key)
+        elif key in ("name", "run_type", "session_name", "dotted_order"):
+            values[key] = _text(value, key)
+        elif key in JSON_OBJECT_FIELDS:
+            if not isinstance(value, dict):
+                if key == "outputs" or key == "inputs":
+                    # A bare return value is wrapped the way the SDK does it.
+                    value = {"output" if key == "outputs" else "input": value}
+                else:
+                    raise InvalidField(key, f"expected an object, got {_kind(value)}")
+            values[key] = value
+        elif key == "events":
+            if not isinstance(value, list):
+                raise InvalidField(key, f"expected a list, got {_kind(value)}")
+            values[key] = value
+        elif key == "tags":
+            if not isinstance(value, list) or not all(
+                isinstance(t, str) for t in value
+            ):
+                raise InvalidField(key, "expected a list of strings")
+            values[key] = value
+        elif key == "error":
+            values[key] = value if isinstance(value, str) else _error_text(value)
+    if "dotted_order" in values:
+        _check_dotted_order(values["dotted_order"], op.id)
+    return op
+
+
+def _error_text(value: Any) -> str:
+    if isinstance(value, dict) and "message" in value:
+        return str(value["message"])
+    return str(value)
+
+
+def _check_dotted_order(value: str, run_id: uuid.UUID) -> None:
+    if not value:
+        return
+    last = value.rsplit(".", 1)[-1]
+    try:
+        uuid.UUID(last[-36:])
+    except ValueError:
+        raise InvalidField(
+            "dotted_order", f"{value[:80]!r} does not end in a run id segment"
+        ) from None
+
+
+def segment(start_time: datetime, run_id: uuid.UUID) -> str:
+    """One dotted-order segment: start time then the run id, as the SDK writes it."""
+    return start_time.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ") + str(run_id)
+
+
+def trace_id_from_dotted_order(dotted_order: str) -> uuid.UUID | None:
+    first = dotted_order.split(".", 1)[0]
+    try:
+        return uuid.UUID(first[-36:])
+    except ValueError:
+        return None
+
+
+def start_time_from_dotted_order(dotted_order: str) -> datetime | None:
+    last = dotted_order.rsplit(".", 1)[-1]
+    try:
+        return datetime.strptime(last[:-36], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None

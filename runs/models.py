@@ -1,0 +1,172 @@
+"""The trace store: projects, runs (a tree per trace), feedback and attachments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+# LangSmith clients expect a tenant id on every project; a single-tenant
+# server answers with one fixed value.
+TENANT_ID = uuid.UUID("11111111-1111-4111-8111-111111111111")
+
+
+class Project(models.Model):
+    """A LangSmith "session": the bucket runs are traced into."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete traces older than this; empty = default.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    end_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Run(models.Model):
+    """One span of a trace: a chain, LLM call, tool call, retrieval, ..."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCESS = "success"
+        ERROR = "error"
+
+    id = models.UUIDField(primary_key=True)
+    trace_id = models.UUIDField(db_index=True)
+    # No database constraint: SDKs send a child before its parent, and a
+    # parent may never arrive at all.
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="children",
+        db_column="parent_run_id",
+    )
+    dotted_order = models.TextField(default="")
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
+    )
+    name = models.CharField(max_length=512, default="", blank=True)
+    run_type = models.CharField(max_length=64, default="chain")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField(null=True, blank=True)
+    inputs = models.JSONField(default=dict, blank=True)
+    outputs = models.JSONField(null=True, blank=True)
+    error = models.TextField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    events = models.JSONField(default=list, blank=True)
+    serialized = models.JSONField(null=True, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    reference_example_id = models.UUIDField(null=True, blank=True)
+    prompt_tokens = models.IntegerField(default=0)
+    completion_tokens = models.IntegerField(default=0)
+    total_tokens = models.IntegerField(default=0)
+    model_name = models.CharField(max_length=255, default="", blank=True)
+    model_provider = models.CharField(max_length=255, default="", blank=True)
+    first_token_time = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # Root runs (one per trace) of a project, newest first.
+            models.Index(
+                fields=["project", "-start_time"],
+                name="run_roots_project_start",
+                condition=models.Q(parent__isnull=True),
+            ),
+            models.Index(
+                fields=["-start_time"],
+                name="run_roots_start",
+                condition=models.Q(parent__isnull=True),
+            ),
+            models.Index(fields=["trace_id", "dotted_order"], name="run_trace_order"),
+            models.Index(fields=["parent"], name="run_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.id} ({self.run_type})"
+
+    @property
+    def is_root(self) -> bool:
+        return self.parent_id is None
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
+    @property
+    def duration_ms(self) -> float | None:
+        duration = self.duration
+        return None if duration is None else duration.total_seconds() * 1000
+
+    @property
+    def parent_run_ids(self) -> list[str]:
+        """Ancestor ids, root first, read from the dotted order."""
+        segments = self.dotted_order.split(".") if self.dotted_order else []
+        return [seg[-36:] for seg in segments[:-1]]
+
+
+class Feedback(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    # A plain id, not a constraint: feedback may arrive before its run.
+    run_id = models.UUIDField(null=True, blank=True, db_index=True)
+    trace_id = models.UUIDField(null=True, blank=True, db_index=True)
+    session_id = models.UUIDField(null=True, blank=True)
+    key = models.CharField(max_length=255)
+    score = models.FloatField(null=True, blank=True)
+    value = models.JSONField(null=True, blank=True)
+    comment = models.TextField(null=True, blank=True)
+    correction = models.JSONField(null=True, blank=True)
+    source = models.JSONField(null=True, blank=True)
+    extra = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    modified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "feedback"
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.score if self.score is not None else self.value}"
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.run_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    run_id = models.UUIDField(db_index=True)
+    trace_id = models.UUIDField(null=True, blank=True, db_index=True)
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.BigIntegerField(default=0)
+    file = models.FileField(upload_to=_attachment_path, max_length=512)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run_id", "name"], name="attachment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.content_type}, {self.size} bytes)"
