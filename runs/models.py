@@ -170,3 +170,33 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.content_type}, {self.size} bytes)"
+
+
+class ApiKey(models.Model):
+    """A key for the API, stored as a SHA-256 digest (keys are random, high-entropy)."""
+
+    name = models.CharField(max_length=255)
+    prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    project = models.ForeignKey(
+        Project,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+    )
+    read_only = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
