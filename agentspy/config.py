@@ -119,7 +119,13 @@ def database_from_url(url: str, *, pool_size: int, echo: bool) -> dict[str, Any]
             db["CONN_MAX_AGE"] = 60
             db["CONN_HEALTH_CHECKS"] = True
     db["OPTIONS"] = options
-    db["TEST"] = {"NAME": None}
+    # Tests use a file even on SQLite, so a real server process can share it.
+    db["TEST"] = {
+        "NAME": str(Path(db["NAME"]).with_suffix(".test.db"))
+        if db["ENGINE"] == "django.db.backends.sqlite3"
+        and db["NAME"] not in ("", ":memory:")
+        else None
+    }
     db["_ECHO"] = echo
     return db
 

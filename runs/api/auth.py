@@ -65,3 +65,16 @@ class ApiKeyRequired(BasePermission):
         if not settings.REQUIRE_AUTH:
             return True
         return isinstance(request.auth, ApiKey)
+
+
+def project_scope(request: Request) -> str | None:
+    """The project name a scoped key is limited to, or None for every project."""
+    return getattr(request.auth, "project", None)
+
+
+def limit_to_scope(
+    request: Request, queryset: Any, field: str = "project__name"
+) -> Any:
+    """Restrict a read queryset to the caller's project when its key is scoped."""
+    scope = project_scope(request)
+    return queryset.filter(**{field: scope}) if scope else queryset

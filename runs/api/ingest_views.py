@@ -67,7 +67,7 @@ def ingest_response(request: Request) -> Response:
     if not isinstance(batch, Batch):
         raise ParseError("Empty request body.")
     result = ingest(batch, project_guard=project_guard_for(request))
-    request._agentspy_ingest = result  # read by the request log
+    request._request.agentspy_ingest = result  # read by the request log
     body = result.as_dict()
     if not result.rejected:
         return Response(body, status=status.HTTP_202_ACCEPTED)
