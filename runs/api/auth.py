@@ -1,15 +1,25 @@
-"""API keys: ``x-api-key`` (any case) or ``Authorization: Bearer``."""
+"""API keys: ``x-api-key`` (any case) or ``Authorization: Bearer``.
+
+Two sources of keys: the ``API_KEYS`` environment variable (unscoped,
+read-write) and keys created with ``manage.py create_api_key`` (stored hashed,
+optionally scoped to one project and/or read-only). With ``REQUIRE_AUTH`` off a
+valid key still carries its scope; an unknown key is ignored.
+"""
 
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Any
 
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
+
+from runs.apikeys import find_active_key
+from runs.ingest.batch import Batch
 
 
 def key_from_request(request: Any) -> str | None:
@@ -28,11 +38,39 @@ class ApiKey:
     """The identity of a caller that presented a valid key."""
 
     def __init__(
-        self, name: str, *, project: str | None = None, read_only: bool = False
+        self,
+        name: str,
+        *,
+        project: str | None = None,
+        project_id: uuid.UUID | None = None,
+        read_only: bool = False,
     ) -> None:
         self.name = name
         self.project = project
+        self.project_id = project_id
         self.read_only = read_only
+
+    def __repr__(self) -> str:
+        return f"<ApiKey {self.name} project={self.project} ro={self.read_only}>"
+
+    def project_guard(
+        self, name: str | None, project_id: uuid.UUID | None
+    ) -> str | None:
+        """Why this key may not write a run to that project, or None if it may.
+
+        Called by the ingest service for each run with the run's target
+        project, by name, id or both.
+        """
+        if self.read_only:
+            return "This API key is read-only."
+        if self.project is None:
+            return None
+        if project_id is not None:
+            if project_id == self.project_id:
+                return None
+        elif name == self.project:
+            return None
+        return f"This API key may only write to project {self.project!r}."
 
 
 def check_env_key(key: str) -> ApiKey | None:
@@ -42,12 +80,28 @@ def check_env_key(key: str) -> ApiKey | None:
     return None
 
 
+def identify(key: str) -> ApiKey | None:
+    """The identity behind a key value: environment keys first, then stored keys."""
+    identity = check_env_key(key)
+    if identity is not None:
+        return identity
+    stored = find_active_key(key)
+    if stored is None:
+        return None
+    return ApiKey(
+        stored.name,
+        project=stored.project.name if stored.project else None,
+        project_id=stored.project_id,
+        read_only=stored.read_only,
+    )
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
         key = key_from_request(request)
         if key is None:
             return None
-        identity = check_env_key(key)
+        identity = identify(key)
         if identity is None:
             if settings.REQUIRE_AUTH:
                 raise exceptions.AuthenticationFailed("Invalid API key.")
@@ -59,12 +113,33 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 class ApiKeyRequired(BasePermission):
+    """A key when REQUIRE_AUTH is on; read-only keys only read.
+
+    A view that answers a read through POST (a query endpoint) sets
+    ``read_only_safe = True`` to let read-only keys call it.
+    """
+
     message = "An API key is required (x-api-key header or Authorization: Bearer)."
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        identity = request.auth
+        if isinstance(identity, ApiKey) and request.method not in SAFE_METHODS:
+            if identity.read_only and not getattr(view, "read_only_safe", False):
+                raise exceptions.PermissionDenied(
+                    "This API key is read-only; it cannot ingest or change data."
+                )
+            if identity.project is not None:
+                _default_to_scope(request, identity.project)
         if not settings.REQUIRE_AUTH:
             return True
-        return isinstance(request.auth, ApiKey)
+        return isinstance(identity, ApiKey)
+
+
+def _default_to_scope(request: Request, project: str) -> None:
+    """Runs without a project sent with a scoped key go to the key's project."""
+    data = request.data  # parsed here once; the view reads the same object
+    if isinstance(data, Batch):
+        data.default_project = project
 
 
 def project_scope(request: Request) -> str | None:
