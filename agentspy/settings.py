@@ -33,6 +33,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so the logged duration covers every other middleware.
+    "agentspy.observability.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -171,5 +173,7 @@ LOGGING = {
             "level": "DEBUG" if CONFIG.database_echo else "WARNING",
         },
         "django.request": {"level": "ERROR"},
+        # agentspy.requests logs every request once; runserver's line repeats it.
+        "django.server": {"level": "WARNING"},
     },
 }
