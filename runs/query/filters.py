@@ -1,0 +1,268 @@
+"""``RunFilter``: every run filter, declared once.
+
+Semantics: ``search``, ``model`` and ``has_error`` select *traces* (a trace
+matches when any of its runs matches), because what they look for usually lives
+on a descendant (an LLM call's model, a tool's error) while lists show roots.
+Every other filter selects the runs themselves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+)
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from runs.models import Run
+from runs.query import search as search_query
+
+SINCE = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+LATENCY = ExpressionWrapper(
+    F("end_time") - F("start_time"), output_field=DurationField()
+)
+# Public ordering name -> model expression (descending with a leading "-").
+ORDERINGS = {
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "latency": "latency",
+    "name": "name",
+    "total_tokens": "total_tokens",
+    "prompt_tokens": "prompt_tokens",
+    "completion_tokens": "completion_tokens",
+    "status": "status",
+    "run_type": "run_type",
+}
+ORDERING_CHOICES = [(k, k) for k in ORDERINGS] + [(f"-{k}", f"-{k}") for k in ORDERINGS]
+MAX_LIST_ITEMS = 100
+
+
+class CommaListField(forms.CharField):
+    """A comma-separated list (also accepted as repeated parameters)."""
+
+    def clean(self, value: Any) -> list[str]:
+        value = super().clean(value)
+        items = [item.strip() for item in (value or "").split(",") if item.strip()]
+        if len(items) > MAX_LIST_ITEMS:
+            raise forms.ValidationError(f"At most {MAX_LIST_ITEMS} items.")
+        return items
+
+
+class UUIDListField(CommaListField):
+    def clean(self, value: Any) -> list[uuid.UUID]:
+        out = []
+        for item in super().clean(value):
+            try:
+                out.append(uuid.UUID(item))
+            except ValueError:
+                raise forms.ValidationError(f"{item[:60]!r} is not a UUID.") from None
+        return out
+
+
+class StrictBooleanField(forms.CharField):
+    """true/false (also 1/0, yes/no); anything else is an error, not "unset"."""
+
+    TRUE = {"true", "1", "yes", "on"}
+    FALSE = {"false", "0", "no", "off"}
+
+    def clean(self, value: Any) -> bool | None:
+        value = (super().clean(value) or "").strip().lower()
+        if not value:
+            return None
+        if value in self.TRUE:
+            return True
+        if value in self.FALSE:
+            return False
+        raise forms.ValidationError("Expected true or false.")
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
+class CommaListFilter(django_filters.Filter):
+    field_class = CommaListField
+
+
+class UUIDListFilter(django_filters.Filter):
+    field_class = UUIDListField
+
+
+def _project_q(value: str, field: str = "project") -> Q:
+    """A project given by name or by id."""
+    try:
+        project_id = uuid.UUID(value)
+    except ValueError:
+        return Q(**{f"{field}__name": value})
+    return Q(**{f"{field}_id": project_id}) | Q(**{f"{field}__name": value})
+
+
+class RunFilter(django_filters.FilterSet):
+    project = django_filters.CharFilter(
+        method="filter_project", max_length=255, help_text="Project name or id."
+    )
+    project_name = django_filters.CharFilter(
+        method="filter_project", max_length=255, help_text="Alias of project."
+    )
+    status = django_filters.ChoiceFilter(choices=Run.Status.choices)
+    run_type = django_filters.CharFilter(max_length=64)
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=500,
+        help_text="Case-insensitive text in names, inputs, outputs and errors; "
+        "selects whole traces.",
+    )
+    start_time_gte = django_filters.IsoDateTimeFilter(
+        field_name="start_time", lookup_expr="gte"
+    )
+    start_time_lte = django_filters.IsoDateTimeFilter(
+        field_name="start_time", lookup_expr="lte"
+    )
+    since = django_filters.ChoiceFilter(
+        choices=[(k, k) for k in SINCE],
+        method="filter_since",
+        help_text="Only runs started within this window.",
+    )
+    tags = CommaListFilter(
+        method="filter_tags", help_text="Comma-separated; every tag must be present."
+    )
+    has_error = StrictBooleanFilter(
+        method="filter_has_error", help_text="Traces with (or without) an error."
+    )
+    model = django_filters.CharFilter(
+        method="filter_model",
+        max_length=255,
+        help_text="Traces with a run of this model name.",
+    )
+    min_latency_ms = django_filters.NumberFilter(
+        method="filter_latency", min_value=0, max_value=10**12
+    )
+    max_latency_ms = django_filters.NumberFilter(
+        method="filter_latency", min_value=0, max_value=10**12
+    )
+    trace_ids = UUIDListFilter(method="filter_trace_ids")
+    ordering = django_filters.ChoiceFilter(
+        choices=ORDERING_CHOICES, method="filter_ordering"
+    )
+
+    class Meta:
+        model = Run
+        fields: list[str] = []
+
+    def filter_project(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(_project_q(value))
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(trace_id__in=search_query.matching_trace_ids(value))
+
+    def filter_since(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(start_time__gte=timezone.now() - SINCE[value])
+
+    def filter_tags(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        for tag in value:
+            if connection.vendor == "postgresql":
+                queryset = queryset.filter(tags__contains=[tag])
+            else:
+                # SQLite's JSONField has no containment lookup.
+                queryset = queryset.filter(
+                    RawSQL(
+                        "EXISTS (SELECT 1 FROM json_each(runs_run.tags) "
+                        "WHERE json_each.value = %s)",
+                        [tag],
+                        output_field=BooleanField(),
+                    )
+                )
+        return queryset
+
+    def filter_has_error(
+        self, queryset: QuerySet, name: str, value: bool | None
+    ) -> QuerySet:
+        if value is None:
+            return queryset
+        errored = Run.objects.filter(status=Run.Status.ERROR).values("trace_id")
+        if value:
+            return queryset.filter(trace_id__in=errored)
+        return queryset.exclude(trace_id__in=errored)
+
+    def filter_model(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        traces = Run.objects.filter(model_name=value).values("trace_id")
+        return queryset.filter(trace_id__in=traces)
+
+    def filter_latency(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        if value is None:
+            return queryset
+        bound = timedelta(milliseconds=float(value))
+        lookup = "gte" if name == "min_latency_ms" else "lte"
+        return queryset.alias(latency=LATENCY).filter(
+            end_time__isnull=False, **{f"latency__{lookup}": bound}
+        )
+
+    def filter_trace_ids(
+        self, queryset: QuerySet, name: str, value: list[uuid.UUID]
+    ) -> QuerySet:
+        return queryset.filter(trace_id__in=value) if value else queryset
+
+    def filter_ordering(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return apply_ordering(queryset, value)
+
+
+def apply_ordering(queryset: QuerySet, value: str | None) -> QuerySet:
+    """Order by a public ordering name, newest first by default; ids break ties."""
+    value = value or "-start_time"
+    desc = value.startswith("-")
+    key = ORDERINGS[value.lstrip("-")]
+    if key == "latency":
+        queryset = queryset.alias(latency=LATENCY)
+        expr = (
+            F("latency").desc(nulls_last=True)
+            if desc
+            else F("latency").asc(nulls_last=True)
+        )
+        return queryset.order_by(expr, "-id" if desc else "id")
+    return queryset.order_by(f"-{key}" if desc else key, "-id" if desc else "id")
+
+
+class InvalidFilter(ValueError):
+    """Bad filter values: ``errors`` maps each parameter to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def filter_runs(params: Any, queryset: QuerySet | None = None) -> QuerySet:
+    """Apply ``RunFilter`` to ``params`` (a QueryDict or dict); ordered.
+
+    Raises ``InvalidFilter`` naming each bad parameter.
+    """
+    filterset = RunFilter(
+        params, queryset=queryset if queryset is not None else Run.objects.all()
+    )
+    if not filterset.is_valid():
+        raise InvalidFilter(
+            {k: [str(m) for m in v] for k, v in filterset.errors.items()}
+        )
+    qs = filterset.qs
+    if not filterset.form.cleaned_data.get("ordering"):
+        qs = apply_ordering(qs, None)
+    return qs

@@ -1,0 +1,140 @@
+"""Root runs (one row per trace) with per-trace aggregates, one page at a time."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from runs.models import Run
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+ROW_FIELDS = (
+    "id",
+    "trace_id",
+    "name",
+    "run_type",
+    "status",
+    "start_time",
+    "end_time",
+    "error",
+    "tags",
+    "model_name",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "project_id",
+    "project__name",
+)
+# Large bodies are left out of a listing unless asked for with ``fields=``.
+OPTIONAL_FIELDS = ("inputs", "outputs", "extra", "events", "serialized")
+
+
+@dataclass(frozen=True)
+class RootsPage:
+    runs: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.runs) < self.total
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "total": self.total,
+            "limit": self.limit,
+            "offset": self.offset,
+            "has_more": self.has_more,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def duration_ms(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000, 3)
+
+
+def trace_aggregates(trace_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """Run count, error count and token totals of each trace, in one query."""
+    if not trace_ids:
+        return {}
+    rows = (
+        Run.objects.filter(trace_id__in=trace_ids)
+        .values("trace_id")
+        .annotate(
+            run_count=Count("id"),
+            error_count=Count("id", filter=Q(status=Run.Status.ERROR)),
+            trace_prompt_tokens=Sum("prompt_tokens"),
+            trace_completion_tokens=Sum("completion_tokens"),
+            trace_total_tokens=Sum("total_tokens"),
+        )
+        .order_by()
+    )
+    return {
+        row.pop("trace_id"): {k: int(v or 0) for k, v in row.items()} for row in rows
+    }
+
+
+def root_row(values: dict[str, Any], agg: dict[str, int] | None) -> dict[str, Any]:
+    agg = agg or {}
+    row = {
+        "id": str(values["id"]),
+        "trace_id": str(values["trace_id"]),
+        "name": values["name"],
+        "run_type": values["run_type"],
+        "status": values["status"],
+        "start_time": _iso(values["start_time"]),
+        "end_time": _iso(values["end_time"]),
+        "duration_ms": duration_ms(values["start_time"], values["end_time"]),
+        "error": values["error"],
+        "tags": values["tags"] or [],
+        "model_name": values["model_name"] or None,
+        "project_id": str(values["project_id"]) if values["project_id"] else None,
+        "project_name": values["project__name"],
+        "prompt_tokens": values["prompt_tokens"],
+        "completion_tokens": values["completion_tokens"],
+        "total_tokens": values["total_tokens"],
+        "run_count": agg.get("run_count", 1),
+        "error_count": agg.get("error_count", 0),
+        "trace_prompt_tokens": agg.get("trace_prompt_tokens", 0),
+        "trace_completion_tokens": agg.get("trace_completion_tokens", 0),
+        "trace_total_tokens": agg.get("trace_total_tokens", 0),
+    }
+    for name in OPTIONAL_FIELDS:
+        if name in values:
+            row[name] = values[name]
+    return row
+
+
+def root_runs(
+    queryset: QuerySet,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    fields: tuple[str, ...] = (),
+) -> RootsPage:
+    """A page of the root runs in ``queryset`` (filtered and ordered by the caller)."""
+    roots = queryset.filter(parent__isnull=True)
+    extra = tuple(f for f in fields if f in OPTIONAL_FIELDS)
+    page = list(roots.values(*ROW_FIELDS, *extra)[offset : offset + limit])
+    total = offset + len(page)
+    if len(page) == limit or (offset and not page):
+        total = roots.count()
+    aggregates = trace_aggregates([row["trace_id"] for row in page])
+    return RootsPage(
+        runs=[root_row(row, aggregates.get(row["trace_id"])) for row in page],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
