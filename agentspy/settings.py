@@ -5,6 +5,8 @@ See config.py for the variables and their defaults.
 
 from pathlib import Path
 
+from django.utils.csp import CSP
+
 from agentspy import config as _config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -140,6 +142,20 @@ SPECTACULAR_SETTINGS = {
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Run content is attacker text: no inline script, no eval, nothing from other
+# origins (the dashboard ships its CSS/JS/htmx itself; images are same-origin
+# attachments or data: URLs of raster images).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 if ENVIRONMENT == "production":
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
