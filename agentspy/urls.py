@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from agentspy import health, metrics
+from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
 
@@ -13,5 +14,7 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path(api_prefix, include("runs.api.urls")),
+    # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
+    path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
     path("", include("dashboard.urls")),
 ]

@@ -1,0 +1,380 @@
+"""One OTel span to one LangSmith-shaped run dict (see ``runs.otel`` for ids).
+
+Run type, inputs, outputs, model, provider, tokens, session and user are read
+from LangSmith's own OTel attributes, OpenInference, the GenAI semantic
+conventions and OpenLLMetry, in that order of trust. Attributes that became a
+run field are consumed; every other span attribute, the resource, the scope,
+the span kind and status stay in ``extra.metadata["otel"]``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from runs.otel import messages as msg
+from runs.otel.decode import SPAN_KINDS, STATUS_CODES, Span
+
+STATUS_ERROR = 2
+STATUS_OK = 1
+
+_OPENINFERENCE_KINDS = {
+    "LLM": "llm",
+    "CHAIN": "chain",
+    "TOOL": "tool",
+    "RETRIEVER": "retriever",
+    "RERANKER": "retriever",
+    "EMBEDDING": "embedding",
+    "PROMPT": "prompt",
+    "AGENT": "chain",
+    "GUARDRAIL": "chain",
+    "EVALUATOR": "chain",
+}
+_TRACELOOP_KINDS = {
+    "workflow": "chain",
+    "task": "chain",
+    "agent": "chain",
+    "tool": "tool",
+}
+_GENAI_OPERATIONS = {
+    "chat": "llm",
+    "text_completion": "llm",
+    "completion": "llm",
+    "generate_content": "llm",
+    "embeddings": "embedding",
+    "embedding": "embedding",
+    "execute_tool": "tool",
+    "retrieval": "retriever",
+    "retrieve": "retriever",
+}
+_LLM_REQUEST_TYPES = {"chat": "llm", "completion": "llm", "embedding": "embedding"}
+_RUN_TYPES = {"llm", "chain", "tool", "retriever", "embedding", "prompt", "parser"}
+
+_MODEL_KEYS = (
+    "gen_ai.response.model",
+    "gen_ai.request.model",
+    "llm.model_name",
+    "llm.response.model_name",
+    "llm.request.model_name",
+    "llm.response.model",
+    "llm.request.model",
+    "embedding.model_name",
+)
+_PROVIDER_KEYS = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
+_INPUT_TOKEN_KEYS = (
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "llm.token_count.prompt",
+    "llm.usage.prompt_tokens",
+)
+_OUTPUT_TOKEN_KEYS = (
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.completion_tokens",
+    "llm.token_count.completion",
+    "llm.usage.completion_tokens",
+)
+_TOTAL_TOKEN_KEYS = (
+    "gen_ai.usage.total_tokens",
+    "llm.token_count.total",
+    "llm.usage.total_tokens",
+)
+# Conversation / user ids of each vocabulary, named as LangSmith's threads expect.
+_METADATA_IDS = {
+    "session.id": "session_id",
+    "gen_ai.conversation.id": "conversation_id",
+    "user.id": "user_id",
+}
+_INPUT_VALUE_KEYS = (
+    "gen_ai.prompt",  # LangSmith SDK: the run's inputs as JSON
+    "input.value",
+    "traceloop.entity.input",
+    "gen_ai.tool.call.arguments",
+)
+_OUTPUT_VALUE_KEYS = (
+    "gen_ai.completion",
+    "output.value",
+    "traceloop.entity.output",
+    "gen_ai.tool.call.result",
+)
+
+
+def run_id(trace_id: bytes, span_id: bytes) -> uuid.UUID:
+    """The run id of a span: its span id, then the trace id's last 8 bytes."""
+    return uuid.UUID(bytes=span_id + trace_id[8:])
+
+
+def _time(ns: int) -> datetime:
+    return datetime.fromtimestamp(ns // 1000 / 1_000_000, tz=UTC)
+
+
+def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = attrs.get(key)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def run_type(attrs: dict[str, Any]) -> str:
+    kind = attrs.get("langsmith.span.kind")
+    if isinstance(kind, str) and kind.lower() in _RUN_TYPES:
+        return kind.lower()
+    for key, table in (
+        ("openinference.span.kind", _OPENINFERENCE_KINDS),
+        ("traceloop.span.kind", _TRACELOOP_KINDS),
+        ("gen_ai.operation.name", _GENAI_OPERATIONS),
+        ("llm.request.type", _LLM_REQUEST_TYPES),
+    ):
+        value = attrs.get(key)
+        if isinstance(value, str):
+            found = table.get(
+                value.upper() if key.startswith("openinference") else value
+            )
+            if found:
+                return found
+    if _first(attrs, _MODEL_KEYS) or _first(attrs, _PROVIDER_KEYS):
+        return "llm"
+    return "chain"
+
+
+def _value_payload(value: Any, key: str, mime: Any) -> dict[str, Any]:
+    """A serialised input/output attribute as a run's inputs/outputs object."""
+    parsed = value
+    if isinstance(value, str) and (
+        mime == "application/json" or key != "input.value" and key != "output.value"
+    ):
+        parsed = msg.parse_json(value)
+    if isinstance(parsed, dict):
+        return parsed
+    if (
+        isinstance(parsed, list)
+        and parsed
+        and all(isinstance(m, dict) and "role" in m for m in parsed)
+    ):
+        return {"messages": parsed}
+    return {"input" if key in _INPUT_VALUE_KEYS else "output": parsed}
+
+
+def _io(
+    attrs: dict[str, Any], keys: tuple[str, ...], used: set[str]
+) -> dict[str, Any] | None:
+    for key in keys:
+        value = attrs.get(key)
+        if value is None:
+            continue
+        used.add(key)
+        mime_key = key.replace(".value", ".mime_type")
+        mime = attrs.get(mime_key) if key.endswith(".value") else None
+        if mime is not None:
+            used.add(mime_key)
+        return _value_payload(value, key, mime)
+    return None
+
+
+def _messages(span: Span, used: set[str]) -> tuple[list | None, list | None]:
+    attrs = span.attributes
+    inputs = msg.flat_messages(attrs, "llm.input_messages.", used) or None
+    outputs = msg.flat_messages(attrs, "llm.output_messages.", used) or None
+    if inputs is None and "gen_ai.input.messages" in attrs:
+        inputs = msg.genai_messages(attrs["gen_ai.input.messages"])
+        if inputs is not None:
+            used.add("gen_ai.input.messages")
+            system = msg.system_instructions(attrs.get("gen_ai.system_instructions"))
+            if system is not None:
+                used.add("gen_ai.system_instructions")
+                inputs.insert(0, system)
+    if outputs is None and "gen_ai.output.messages" in attrs:
+        outputs = msg.genai_messages(attrs["gen_ai.output.messages"])
+        if outputs is not None:
+            used.add("gen_ai.output.messages")
+    if inputs is None:
+        inputs = msg.flat_messages(attrs, "gen_ai.prompt.", used) or None
+    if outputs is None:
+        outputs = msg.flat_messages(attrs, "gen_ai.completion.", used) or None
+    if inputs is None or outputs is None:
+        from_events = msg.event_messages(span.events)
+        inputs = inputs or from_events[0] or None
+        outputs = outputs or from_events[1] or None
+    return inputs, outputs
+
+
+def _metadata(attrs: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    raw = msg.parse_json(attrs.get("metadata"))
+    if isinstance(raw, dict):
+        used.add("metadata")
+        metadata.update(raw)
+    for prefix in ("traceloop.association.properties.", "langsmith.metadata."):
+        for key, value in msg.flat_group(attrs, prefix, used).items():
+            metadata[key] = msg.parse_json(value)
+    for key, name in _METADATA_IDS.items():
+        if key in attrs:
+            used.add(key)
+            metadata.setdefault(name, attrs[key])
+    return metadata
+
+
+def _tags(attrs: dict[str, Any], used: set[str]) -> list[str]:
+    tags: list[str] = []
+    value = attrs.get("tag.tags")
+    if isinstance(value, list):
+        used.add("tag.tags")
+        tags.extend(str(t) for t in value)
+    value = attrs.get("langsmith.span.tags")
+    if isinstance(value, str):
+        used.add("langsmith.span.tags")
+        tags.extend(t.strip() for t in value.split(",") if t.strip())
+    return list(dict.fromkeys(tags))
+
+
+def _usage(attrs: dict[str, Any]) -> dict[str, int] | None:
+    prompt = _int(_first(attrs, _INPUT_TOKEN_KEYS))
+    completion = _int(_first(attrs, _OUTPUT_TOKEN_KEYS))
+    total = _int(_first(attrs, _TOTAL_TOKEN_KEYS))
+    if prompt is None and completion is None and total is None:
+        return None
+    prompt, completion = prompt or 0, completion or 0
+    return {
+        "input_tokens": prompt,
+        "output_tokens": completion,
+        "total_tokens": total if total is not None else prompt + completion,
+    }
+
+
+def _error(span: Span) -> str | None:
+    exceptions = [e for e in span.events if e["name"] == "exception"]
+    failed = span.status_code == STATUS_ERROR or (
+        span.status_code != STATUS_OK and exceptions
+    )
+    if not failed:
+        return None
+    texts = []
+    for event in exceptions:
+        attrs = event["attributes"]
+        kind = attrs.get("exception.type") or "Exception"
+        text = f"{kind}: {attrs.get('exception.message') or ''}".rstrip(": ")
+        if attrs.get("exception.stacktrace"):
+            text += "\n\n" + str(attrs["exception.stacktrace"]).rstrip()
+        texts.append(text)
+    if span.status_message and span.status_message not in "\n".join(texts):
+        texts.insert(0, span.status_message)
+    return "\n\n".join(texts) or "Error"
+
+
+def span_to_run(span: Span) -> dict[str, Any]:
+    """The LangSmith run of a span, without project or dotted order."""
+    attrs = span.attributes
+    used: set[str] = set()
+    kind = run_type(attrs)
+    inputs, outputs = _messages(span, used)
+    run_inputs = {"messages": inputs} if inputs is not None else None
+    run_outputs = {"messages": outputs} if outputs is not None else None
+    if run_inputs is None:
+        run_inputs = _io(attrs, _INPUT_VALUE_KEYS, used)
+    if run_outputs is None:
+        run_outputs = _io(attrs, _OUTPUT_VALUE_KEYS, used)
+    metadata = _metadata(attrs, used)
+    tags = _tags(attrs, used)
+    model = _first(attrs, _MODEL_KEYS)
+    if model is not None:
+        metadata.setdefault("ls_model_name", str(model))
+    provider = _first(attrs, _PROVIDER_KEYS)
+    if provider is not None:
+        metadata.setdefault("ls_provider", str(provider))
+    usage = _usage(attrs)
+    if usage is not None:
+        metadata.setdefault("usage_metadata", usage)
+    extra: dict[str, Any] = {"metadata": metadata}
+    params = msg.parse_json(attrs.get("llm.invocation_parameters"))
+    if isinstance(params, dict):
+        used.add("llm.invocation_parameters")
+        extra["invocation_params"] = params
+    otel: dict[str, Any] = {
+        "trace_id": span.trace_id.hex(),
+        "span_id": span.span_id.hex(),
+        "parent_span_id": span.parent_span_id.hex() or None,
+        "kind": "SPAN_KIND_" + SPAN_KINDS[span.kind]
+        if 0 <= span.kind < len(SPAN_KINDS)
+        else span.kind,
+        "status": {
+            "code": "STATUS_CODE_" + STATUS_CODES[span.status_code]
+            if 0 <= span.status_code < len(STATUS_CODES)
+            else span.status_code,
+            "message": span.status_message,
+        },
+        "scope": span.scope,
+        "resource": span.resource,
+        "attributes": {k: v for k, v in attrs.items() if k not in used},
+    }
+    for key, value in (
+        ("links", span.links),
+        ("trace_state", span.trace_state),
+        ("flags", span.flags),
+        ("dropped", span.dropped),
+    ):
+        if value:
+            otel[key] = value
+    metadata["otel"] = otel
+    name = attrs.get("langsmith.trace.name")
+    trace = uuid.UUID(bytes=span.trace_id)
+    return {
+        "id": run_id(span.trace_id, span.span_id),
+        "trace_id": trace,
+        "parent_run_id": run_id(span.trace_id, span.parent_span_id)
+        if span.parent_span_id
+        else None,
+        "name": name if isinstance(name, str) and name else span.name,
+        "run_type": kind,
+        "start_time": _time(span.start_ns),
+        "end_time": _time(span.end_ns) if span.end_ns else None,
+        "inputs": run_inputs or {},
+        "outputs": run_outputs,
+        "error": _error(span),
+        "extra": extra,
+        "events": [
+            {
+                "name": e["name"],
+                "time": _time(e["time_ns"]).isoformat() if e["time_ns"] else None,
+                "kwargs": e["attributes"],
+            }
+            for e in span.events
+        ],
+        "tags": tags,
+    }
+
+
+_PROJECT_KEYS = (
+    "langsmith.trace.session_name",
+    "langsmith.project",
+    "openinference.project.name",
+)
+
+
+def project_of(span: Span) -> str | None:
+    """The project a span names itself, else its service, else None."""
+    for attrs in (span.attributes, span.resource):
+        value = _first(attrs, _PROJECT_KEYS)
+        if isinstance(value, str):
+            return value
+    service = span.resource.get("service.name")
+    # The SDK's fallback is not a name anyone chose.
+    if (
+        isinstance(service, str)
+        and service
+        and not service.startswith("unknown_service")
+    ):
+        return service
+    return None

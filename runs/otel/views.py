@@ -1,0 +1,178 @@
+"""``POST /v1/traces`` and ``POST {API_PREFIX}/otel/v1/traces`` (OTLP/HTTP).
+
+Thin: decode the body, map spans to run dicts, hand one ``Batch`` to the
+ingest service that every LangSmith route uses, and answer in the request's
+encoding as the OTLP specification asks (``ExportTraceServiceResponse`` with
+``partial_success``; errors as ``google.rpc.Status``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
+from google.protobuf import json_format
+from google.rpc import code_pb2, status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceResponse,
+)
+from rest_framework import exceptions
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from runs.api.ingest_views import project_guard_for
+from runs.api.parsers import read_body
+from runs.ingest import ingest
+from runs.ingest.batch import Batch
+from runs.ingest.decoders import DecodeError
+from runs.otel import tree
+from runs.otel.decode import Decoded, decode_json, decode_protobuf
+from runs.otel.mapping import project_of, span_to_run
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+_GRPC_CODES = {
+    400: code_pb2.INVALID_ARGUMENT,
+    401: code_pb2.UNAUTHENTICATED,
+    403: code_pb2.PERMISSION_DENIED,
+    404: code_pb2.NOT_FOUND,
+    413: code_pb2.RESOURCE_EXHAUSTED,
+    415: code_pb2.UNIMPLEMENTED,
+    429: code_pb2.RESOURCE_EXHAUSTED,
+}
+_MAX_MESSAGES = 20
+
+
+class _OTLPParser(BaseParser):
+    encoding = PROTOBUF
+
+    def decode(self, body: bytes) -> Decoded:
+        raise NotImplementedError
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> tuple[str, Decoded]:
+        body = read_body(stream, parser_context["request"].META)
+        try:
+            return self.encoding, self.decode(body)
+        except DecodeError as exc:
+            raise exceptions.ParseError(str(exc)) from None
+
+
+class OTLPProtobufParser(_OTLPParser):
+    media_type = PROTOBUF
+
+    def decode(self, body: bytes) -> Decoded:
+        return decode_protobuf(body)
+
+
+class OTLPProtobufAliasParser(OTLPProtobufParser):
+    media_type = "application/protobuf"
+
+
+class OTLPJSONParser(_OTLPParser):
+    media_type = JSON
+    encoding = JSON
+
+    def decode(self, body: bytes) -> Decoded:
+        return decode_json(body, max_depth=settings.MAX_JSON_DEPTH)
+
+
+def _encoding_of(request: Any) -> str:
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    return JSON if content_type == JSON else PROTOBUF
+
+
+def _answer(message: Any, encoding: str, status: int) -> HttpResponse:
+    if encoding == JSON:
+        body = json_format.MessageToJson(message, indent=None).encode()
+    else:
+        body = message.SerializeToString()
+    return HttpResponse(body, status=status, content_type=encoding)
+
+
+def status_response(status: int, message: str, encoding: str) -> HttpResponse:
+    """A ``google.rpc.Status`` error body in the request's encoding."""
+    rpc = status_pb2.Status(
+        code=_GRPC_CODES.get(status, code_pb2.INTERNAL), message=message
+    )
+    return _answer(rpc, encoding, status)
+
+
+class OTLPTracesView(APIView):
+    parser_classes = [OTLPProtobufParser, OTLPProtobufAliasParser, OTLPJSONParser]
+
+    def handle_exception(self, exc: Exception) -> HttpResponse:
+        if not isinstance(exc, exceptions.APIException):
+            raise exc
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            # Neither encoding was understood; JSON is readable by anyone.
+            encoding = JSON
+            message = (
+                f"{exc.detail} Send {PROTOBUF} or {JSON} (OTLP/HTTP), optionally "
+                "with Content-Encoding: gzip."
+            )
+        else:
+            encoding = _encoding_of(self.request)
+            message = str(exc.detail)
+        response = status_response(exc.status_code, message, encoding)
+        if isinstance(
+            exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed
+        ):
+            response["WWW-Authenticate"] = self.get_authenticate_header(self.request)
+        return response
+
+    @extend_schema(
+        summary="Ingest OpenTelemetry traces (OTLP/HTTP, protobuf or JSON)",
+        request=None,
+        responses=None,
+    )
+    def post(self, request: Request) -> HttpResponse:
+        data = request.data
+        encoding, decoded = (
+            data
+            if isinstance(data, tuple)
+            else (
+                _encoding_of(request),
+                Decoded(),
+            )
+        )
+        header_project = request.META.get("HTTP_LANGSMITH_PROJECT", "").strip()
+        problems = [f"{item}: {message}" for item, message in decoded.rejected]
+        runs = []
+        for span in decoded.spans:
+            run = span_to_run(span)
+            run["session_name"] = header_project or project_of(span)
+            runs.append(run)
+        patches = tree.place(runs)
+        batch = Batch()
+        for index, run in enumerate(runs):
+            batch.add_run("post", run, item=f"span[{index}]")
+        for index, patch in enumerate(patches):
+            batch.add_run("patch", patch, item=f"descendant[{index}]")
+        result = ingest(batch, project_guard=project_guard_for(request))
+        request._request.agentspy_ingest = result  # read by the request log
+        accepted = set(result.accepted)
+        lost = [run for run in runs if run["id"] not in accepted]
+        problems += [
+            f"{r.item} ({r.run_id or '-'}) {r.field}: {r.message}"
+            for r in result.rejected
+        ]
+        rejected = len(decoded.rejected) + len(lost)
+        if (
+            runs
+            and len(lost) == len(runs)
+            and not decoded.rejected
+            and all(r.field == "session_name" for r in result.rejected)
+        ):
+            return status_response(403, "; ".join(problems[:_MAX_MESSAGES]), encoding)
+        response = ExportTraceServiceResponse()
+        if rejected or problems:
+            response.partial_success.rejected_spans = rejected
+            response.partial_success.error_message = (
+                f"{rejected} span(s) rejected: " + "; ".join(problems[:_MAX_MESSAGES])
+            )
+        return _answer(response, encoding, 200)
