@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -118,6 +119,23 @@ class Run(models.Model):
     def duration_ms(self) -> float | None:
         duration = self.duration
         return None if duration is None else duration.total_seconds() * 1000
+
+    @staticmethod
+    def stale_q() -> models.Q:
+        """Runs still running STALE_AFTER_MINUTES after they started.
+
+        They may have crashed before sending their end; they are shown as
+        stale, never rewritten as failed (their end may still arrive).
+        """
+        cutoff = timezone.now() - timedelta(minutes=settings.STALE_AFTER_MINUTES)
+        return models.Q(status=Run.Status.RUNNING, start_time__lt=cutoff)
+
+    @property
+    def is_stale(self) -> bool:
+        if self.status != Run.Status.RUNNING:
+            return False
+        age = timezone.now() - self.start_time
+        return age > timedelta(minutes=settings.STALE_AFTER_MINUTES)
 
     @property
     def parent_run_ids(self) -> list[str]:

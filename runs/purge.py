@@ -89,8 +89,7 @@ def root_runs(criteria: Criteria) -> QuerySet[Run]:
     if criteria.projects:
         roots = roots.filter(project__in=criteria.projects)
     if criteria.status == "stale":
-        cutoff = timezone.now() - timedelta(minutes=settings.STALE_AFTER_MINUTES)
-        roots = roots.filter(status=Run.Status.RUNNING, start_time__lt=cutoff)
+        roots = roots.filter(Run.stale_q())
     elif criteria.status:
         roots = roots.filter(status=criteria.status)
     return roots
