@@ -3,7 +3,7 @@
 from django.urls import path
 
 from agentspy import health
-from runs.api import ingest_views
+from runs.api import dashboard_views, export_views, ingest_views, langsmith_views
 from runs.otel.views import OTLPTracesView
 
 urlpatterns = [
@@ -17,6 +17,46 @@ urlpatterns = [
     path("runs", ingest_views.RunCreateView.as_view(), name="runs-create"),
     path("runs/<uuid:run_id>", ingest_views.RunDetailView.as_view(), name="run-detail"),
     path("health", health.health, name="api-health"),
+    # Exploration API: dashboard JSON, LangSmith read routes, export.
+    path(
+        "dashboard/runs/roots",
+        dashboard_views.RootRunsView.as_view(),
+        name="dashboard-roots",
+    ),
+    path(
+        "dashboard/runs/<uuid:run_id>/hierarchy",
+        dashboard_views.HierarchyView.as_view(),
+        name="dashboard-hierarchy",
+    ),
+    path(
+        "dashboard/runs/<uuid:run_id>/io",
+        dashboard_views.RunIOView.as_view(),
+        name="dashboard-run-io",
+    ),
+    path(
+        "dashboard/stats/summary",
+        dashboard_views.StatsSummaryView.as_view(),
+        name="dashboard-stats",
+    ),
+    path(
+        "dashboard/projects",
+        dashboard_views.ProjectsView.as_view(),
+        name="dashboard-projects",
+    ),
+    path("sessions", langsmith_views.SessionListView.as_view(), name="sessions"),
+    path(
+        "sessions/<uuid:pk>",
+        langsmith_views.SessionDetailView.as_view(),
+        name="session-detail",
+    ),
+    path("runs/query", langsmith_views.RunsQueryView.as_view(), name="runs-query"),
+    path("feedback", langsmith_views.FeedbackListView.as_view(), name="feedback"),
+    path(
+        "feedback/<uuid:pk>",
+        langsmith_views.FeedbackDetailView.as_view(),
+        name="feedback-detail",
+    ),
+    path("export/runs", export_views.ExportRunsView.as_view(), name="export-runs"),
     # Where the LangSmith SDK's OTel mode exports.
     path("otel/v1/traces", OTLPTracesView.as_view(), name="otel-traces"),
 ]

@@ -26,8 +26,9 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from runs.models import Run
+from runs.models import Project, Run
 from runs.query import search as search_query
+from runs.query.scope import StatsScope
 
 SINCE = {
     "1h": timedelta(hours=1),
@@ -266,3 +267,52 @@ def filter_runs(params: Any, queryset: QuerySet | None = None) -> QuerySet:
     if not filterset.form.cleaned_data.get("ordering"):
         qs = apply_ordering(qs, None)
     return qs
+
+
+STATS_FILTERS = ("project", "project_name", "since", "start_time_gte", "start_time_lte")
+
+
+class StatsFilter(RunFilter):
+    """The subset of ``RunFilter`` that the statistics accept."""
+
+    class Meta:
+        model = Run
+        fields: list[str] = []
+
+    @classmethod
+    def get_filters(cls) -> dict[str, django_filters.Filter]:
+        filters = super().get_filters()
+        return {k: v for k, v in filters.items() if k in STATS_FILTERS}
+
+    def stats_scope(self, allowed: QuerySet | None) -> StatsScope:
+        """Projects and time range for ``stats.summary``.
+
+        ``allowed`` limits the projects (a scoped key); None allows every one.
+        """
+        data = self.form.cleaned_data
+        project = data.get("project") or data.get("project_name")
+        project_ids = None
+        if project:
+            projects = allowed if allowed is not None else Project.objects.all()
+            project_ids = list(
+                projects.filter(_project_filter(project))
+                .values_list("id", flat=True)
+            )
+        elif allowed is not None:
+            project_ids = list(allowed.values_list("id", flat=True))
+        starts = [data.get("start_time_gte")]
+        if data.get("since"):
+            starts.append(timezone.now() - SINCE[data["since"]])
+        starts = [s for s in starts if s is not None]
+        return StatsScope(
+            project_ids=project_ids,
+            start=max(starts) if starts else None,
+            end=data.get("start_time_lte"),
+        )
+
+
+def _project_filter(value: str) -> Q:
+    try:
+        return Q(id=uuid.UUID(value)) | Q(name=value)
+    except ValueError:
+        return Q(name=value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,28 +12,10 @@ from django.utils import timezone
 
 from runs.models import Project, Run
 from runs.query.filters import LATENCY
+from runs.query.scope import StatsScope
 
 PERCENTILES = (50, 95, 99)
 MAX_BUCKETS = 24 * 31
-
-
-@dataclass(frozen=True)
-class StatsScope:
-    """What the summary covers: projects (None = all) and a start-time range."""
-
-    project_ids: list[Any] | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-
-    def runs(self, queryset: QuerySet | None = None) -> QuerySet:
-        qs = queryset if queryset is not None else Run.objects.all()
-        if self.project_ids is not None:
-            qs = qs.filter(project_id__in=self.project_ids)
-        if self.start is not None:
-            qs = qs.filter(start_time__gte=self.start)
-        if self.end is not None:
-            qs = qs.filter(start_time__lte=self.end)
-        return qs
 
 
 def percentile(sorted_values: list[float], pct: float) -> float | None:
@@ -163,3 +144,48 @@ def summary(scope: StatsScope, *, queryset: QuerySet | None = None) -> dict[str,
             for p in recent_projects
         ],
     }
+
+
+def project_counts(project_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """Runs, traces, errors and last start time of each project, in one query."""
+    if not project_ids:
+        return {}
+    rows = (
+        Run.objects.filter(project_id__in=project_ids)
+        .values("project_id")
+        .annotate(
+            run_count=Count("id"),
+            trace_count=Count("id", filter=Q(parent__isnull=True)),
+            error_count=Count("id", filter=Q(status="error")),
+            last_run_start_time=Max("start_time"),
+        )
+        .order_by()
+    )
+    return {row.pop("project_id"): row for row in rows}
+
+
+def project_stats(projects: QuerySet) -> list[dict[str, Any]]:
+    """Every project of ``projects`` with its counts, most recently active first."""
+    listed = list(projects.values("id", "name", "description", "created_at"))
+    counts = project_counts([p["id"] for p in listed])
+    out = []
+    for project in listed:
+        c = counts.get(project["id"], {})
+        runs = c.get("run_count", 0)
+        last = c.get("last_run_start_time")
+        out.append(
+            {
+                "id": str(project["id"]),
+                "name": project["name"],
+                "description": project["description"] or None,
+                "created_at": project["created_at"].isoformat(),
+                "run_count": runs,
+                "trace_count": c.get("trace_count", 0),
+                "error_count": c.get("error_count", 0),
+                "error_rate": round(c.get("error_count", 0) / runs, 4) if runs else 0.0,
+                "last_run_start_time": last.isoformat() if last else None,
+            }
+        )
+    out.sort(key=lambda p: p["name"])
+    out.sort(key=lambda p: p["last_run_start_time"] or "", reverse=True)
+    return out
