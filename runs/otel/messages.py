@@ -143,7 +143,14 @@ def _content_parts(parts: list[dict[str, Any]]) -> Any:
 
 def flat_messages(attrs: dict[str, Any], prefix: str, used: set[str]) -> Messages:
     """OpenInference and OpenLLMetry indexed message attributes."""
-    nested = _nest(flat_group(attrs, prefix, used))
+    found = {}
+    for key, value in attrs.items():
+        if key.startswith(prefix):
+            index, _, rest = key[len(prefix) :].partition(".")
+            if index.isdigit() and rest:
+                found[key[len(prefix) :]] = value
+                used.add(key)
+    nested = _nest(found)
     return [_flat_message(nested[i]) for i in sorted(nested)]
 
 
