@@ -5,15 +5,34 @@ from django.http import HttpRequest, JsonResponse
 
 import agentspy
 
+# A probe must answer within a load balancer's timeout, not after the pool's
+# 30 s wait for a connection that will never come.
+PROBE_TIMEOUT_SECONDS = 3.0
+
 
 def _database_ok() -> tuple[bool, str]:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        pool = getattr(connection, "pool", None)
+        if pool is not None:
+            pool.open()  # idempotent; Django opens it lazily on first use
+            with pool.connection(timeout=PROBE_TIMEOUT_SECONDS) as conn:
+                conn.execute("SELECT 1").fetchone()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
     except DatabaseError as exc:
-        return False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return False, _first_line(exc)
+    except Exception as exc:  # psycopg errors outside Django's wrapper
+        if type(exc).__module__.startswith(("psycopg", "sqlite3")):
+            return False, _first_line(exc)
+        raise
     return True, "ok"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def health(request: HttpRequest) -> JsonResponse:

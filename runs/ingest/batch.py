@@ -39,7 +39,8 @@ class Batch:
     """Creates, patches, feedback and attachments of one request, in wire order."""
 
     ops: list[RunOp] = field(default_factory=list)
-    feedback: list[dict[str, Any]] = field(default_factory=list)
+    # (item name for error messages, raw LangSmith feedback object)
+    feedback: list[tuple[str, Any]] = field(default_factory=list)
     attachments: list[AttachmentPart] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     default_project: str | None = None
@@ -50,6 +51,9 @@ class Batch:
         except InvalidField as exc:
             rid = raw.get("id", run_id) if isinstance(raw, dict) else run_id
             self.reject(item, exc.field, exc.message, run_id=rid)
+
+    def add_feedback(self, raw: Any, *, item: str) -> None:
+        self.feedback.append((item, raw))
 
     def reject(
         self, item: str, field_name: str, message: str, *, run_id: Any = None

@@ -14,6 +14,7 @@ import orjson
 import zstandard
 
 from runs.ingest.batch import AttachmentPart, Batch
+from runs.ingest.normalize import clean_text
 
 MULTIPART_FIELDS = {"inputs", "outputs", "events", "extra", "error", "serialized"}
 _CHUNK = 64 * 1024
@@ -37,20 +38,7 @@ def decompress(body: bytes, encoding: str, *, limit: int) -> bytes:
     if encoding in ("", "identity"):
         return body
     if encoding == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(
-            body, read_across_frames=True
-        )
-        out = bytearray()
-        try:
-            while chunk := reader.read(_CHUNK):
-                out += chunk
-                if len(out) > limit:
-                    raise DecodeError(
-                        f"decompressed body exceeds the limit of {limit} bytes", 413
-                    )
-        except zstandard.ZstdError as exc:
-            raise DecodeError(f"invalid zstd body: {exc}") from None
-        return bytes(out)
+        return _unzstd(body, limit)
     if encoding in ("gzip", "x-gzip", "deflate"):
         wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
         inflater = zlib.decompressobj(wbits)
@@ -72,6 +60,31 @@ def decompress(body: bytes, encoding: str, *, limit: int) -> bytes:
             raise DecodeError(f"truncated {encoding} body")
         return bytes(out)
     raise DecodeError(f"unsupported Content-Encoding {encoding!r}", 415)
+
+
+def _unzstd(body: bytes, limit: int) -> bytes:
+    reader = zstandard.ZstdDecompressor().stream_reader(body, read_across_frames=True)
+    out = bytearray()
+    try:
+        while chunk := reader.read(_CHUNK):
+            out += chunk
+            if len(out) > limit:
+                raise DecodeError(
+                    f"decompressed body exceeds the limit of {limit} bytes", 413
+                )
+        # The stream reader stops quietly at the end of its input, so a cut
+        # frame would pass as a shorter body: check every frame is complete.
+        # Its output is already known to fit under the limit.
+        rest = body
+        while rest:
+            frame = zstandard.ZstdDecompressor().decompressobj()
+            frame.decompress(rest)
+            if not frame.eof:
+                raise DecodeError("truncated zstd body")
+            rest = frame.unused_data
+    except zstandard.ZstdError as exc:
+        raise DecodeError(f"invalid zstd body: {exc}") from None
+    return bytes(out)
 
 
 def loads(data: bytes | str, *, max_depth: int = 200) -> Any:
@@ -155,7 +168,7 @@ def iter_parts(body: bytes, content_type: str):
             return
         if body[position : position + 2] != b"\r\n":
             raise DecodeError("malformed multipart boundary line")
-        header_end = body.find(b"\r\n\r\n", position + 2)
+        header_end = body.find(b"\r\n\r\n", position)
         if header_end < 0:
             raise DecodeError("multipart part without a header end")
         headers = body[position + 2 : header_end]
@@ -227,7 +240,7 @@ def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) ->
                 continue
             if isinstance(value, dict):
                 value.setdefault("id", rest)
-            batch.feedback.append(value)
+            batch.add_feedback(value, item=name)
         elif kind == "attachment":
             run_id, _, attachment_name = rest.partition(".")
             if not attachment_name:
@@ -241,7 +254,7 @@ def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) ->
                 batch.reject(name, "run_id", f"{run_id[:60]!r} is not a valid UUID")
                 continue
             batch.attachments.append(
-                AttachmentPart(run_id, attachment_name, ctype, payload)
+                AttachmentPart(run_id, clean_text(attachment_name), ctype, payload)
             )
         else:
             batch.reject(name or "(unnamed part)", "name", "unknown part name")

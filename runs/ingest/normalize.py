@@ -80,18 +80,36 @@ def _kind(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def clean_text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; replace it on every database alike."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def strip_nul(value: Any) -> Any:
+    """``clean_text`` through a JSON value (keys too), for ORM-written rows."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    return value
+
+
 def _text(value: Any, field_name: str) -> str:
     if not isinstance(value, str):
         raise InvalidField(field_name, f"expected a string, got {_kind(value)}")
     limit = TEXT_LIMITS.get(field_name)
-    return value[:limit] if limit else value
+    return clean_text(value[:limit] if limit else value)
 
 
 def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:
     """Check one create/patch dict; raise InvalidField naming the bad key."""
     if not isinstance(raw, dict):
         raise InvalidField("run", f"expected an object, got {_kind(raw)}")
-    rid = raw.get("id", run_id)
+    rid = raw.get("id")
+    if rid is None:
+        rid = run_id
     if rid is None:
         raise InvalidField("id", "is required")
     op = RunOp(kind=kind, id=parse_uuid(rid, "id"))
@@ -124,7 +142,9 @@ def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:
                 raise InvalidField(key, "expected a list of strings")
             values[key] = value
         elif key == "error":
-            values[key] = value if isinstance(value, str) else _error_text(value)
+            values[key] = clean_text(
+                value if isinstance(value, str) else _error_text(value)
+            )
     if "dotted_order" in values:
         _check_dotted_order(values["dotted_order"], op.id)
     return op
@@ -137,15 +157,20 @@ def _error_text(value: Any) -> str:
 
 
 def _check_dotted_order(value: str, run_id: uuid.UUID) -> None:
+    """Every segment is a start time then a run id; the last one is this run."""
     if not value:
         return
-    last = value.rsplit(".", 1)[-1]
-    try:
-        uuid.UUID(last[-36:])
-    except ValueError:
-        raise InvalidField(
-            "dotted_order", f"{value[:80]!r} does not end in a run id segment"
-        ) from None
+    segments = value.split(".")
+    for seg in segments:
+        try:
+            uuid.UUID(seg[-36:])
+        except ValueError:
+            raise InvalidField(
+                "dotted_order",
+                f"segment {seg[:80]!r} does not end in a run id",
+            ) from None
+    if uuid.UUID(segments[-1][-36:]) != run_id:
+        raise InvalidField("dotted_order", f"last segment does not name run {run_id}")
 
 
 def segment(start_time: datetime, run_id: uuid.UUID) -> str:

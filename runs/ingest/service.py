@@ -37,6 +37,7 @@ from runs.ingest.normalize import (
     parse_uuid,
     segment,
     start_time_from_dotted_order,
+    strip_nul,
     trace_id_from_dotted_order,
 )
 from runs.models import Attachment, Feedback, Project
@@ -46,6 +47,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PROJECT = "default"
 # Values a create may fill in but never overwrite.
 _EMPTY = (None, "", {}, [])
+# Fields a create always knows and a patch-only row can only guess.
+_TREE_KEYS = frozenset({"trace_id", "parent_run_id", "dotted_order", "start_time"})
 
 
 @dataclass
@@ -79,7 +82,12 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
     files = _save_files(batch)
     try:
         with transaction.atomic():
-            store.lock_runs(creates.keys() | patches.keys())
+            # Attachments replace by (run, name), so their runs are locked too.
+            store.lock_runs(
+                creates.keys()
+                | patches.keys()
+                | {attachment.run_id for attachment in files}
+            )
             stored = store.load_runs(creates.keys() | patches.keys())
             projects = _ProjectResolver(batch.default_project)
             rows = []
@@ -142,12 +150,17 @@ def _merge(
     stored: dict[str, Any] | None, create: dict[str, Any], patch: dict[str, Any]
 ) -> dict[str, Any]:
     row: dict[str, Any] = dict(stored) if stored else {}
-    if stored is not None:
-        row["_stored"] = True
+    # A row stored from a patch alone has an empty dotted order: its tree
+    # fields and start time were placeholders, and the create's replace them.
+    tree_known = bool(stored and stored.get("dotted_order"))
     for key, value in create.items():
-        if row.get(key) in _EMPTY:
+        if row.get(key) in _EMPTY or (key in _TREE_KEYS and not tree_known):
             row[key] = value
     row.update(patch)
+    created = bool(create) or tree_known
+    row["_created"] = created
+    if not row.get("run_type") and created:
+        row["run_type"] = "chain"
     if row.get("start_time") is None:
         row["start_time"] = (
             start_time_from_dotted_order(row.get("dotted_order") or "")
@@ -205,7 +218,8 @@ def _derive_tree(rows: list[dict[str, Any]], stored: dict[uuid.UUID, dict]) -> N
                 if parent_id
                 else row["id"]
             ) or row["id"]
-        if not dotted:
+        if not dotted and row.get("_created"):
+            # A patch alone does not place a run; its create will.
             own = segment(row["start_time"], row["id"])
             parent_dotted = (parent or {}).get("dotted_order")
             row["dotted_order"] = f"{parent_dotted}.{own}" if parent_dotted else own
@@ -285,14 +299,20 @@ class _ProjectResolver:
         return set(self.by_name)
 
 
-def _store_feedback(items: list[dict[str, Any]], result: IngestResult) -> int:
+def _store_feedback(items: list[tuple[str, Any]], result: IngestResult) -> int:
     rows = []
-    for raw in items:
+    for item, raw in items:
         try:
             rows.append(feedback_from_payload(raw))
         except InvalidField as exc:
+            run_id = raw.get("run_id") if isinstance(raw, dict) else None
             result.rejected.append(
-                Rejection("feedback", exc.field, exc.message, run_id=raw.get("run_id"))
+                Rejection(
+                    item,
+                    exc.field,
+                    exc.message,
+                    run_id=str(run_id) if run_id is not None else None,
+                )
             )
     if rows:
         Feedback.objects.bulk_create(
@@ -320,6 +340,7 @@ def feedback_from_payload(raw: Any) -> Feedback:
     """Build (not save) a Feedback from a LangSmith feedback object."""
     if not isinstance(raw, dict):
         raise InvalidField("feedback", "expected an object")
+    raw = strip_nul(raw)
     key = raw.get("key")
     if not isinstance(key, str) or not key:
         raise InvalidField("key", "is required and must be a string")
@@ -347,13 +368,19 @@ def feedback_from_payload(raw: Any) -> Feedback:
         key=key[:255],
         score=score,
         value=raw.get("value"),
-        comment=raw.get("comment"),
+        comment=_optional_text(raw.get("comment"), "comment"),
         correction=raw.get("correction"),
         source=source if isinstance(source, dict) else None,
         extra=raw.get("extra") if isinstance(raw.get("extra"), dict) else None,
         created_at=opt_time("created_at"),
         modified_at=opt_time("modified_at"),
     )
+
+
+def _optional_text(value: Any, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidField(name, "expected a string")
 
 
 def _save_files(batch: Batch) -> list[Attachment]:

@@ -58,7 +58,8 @@ COLUMNS = (
 )
 DEFAULTS: dict[str, Any] = {
     "name": "",
-    "run_type": "chain",
+    # Unknown until the run's create arrives (a patch alone has no type).
+    "run_type": "",
     "inputs": {},
     "extra": {},
     "events": [],
@@ -161,14 +162,15 @@ def _json_param(value: Any) -> str | None:
     if value is None:
         return None
     data = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-    if _is_pg() and b"\\u0000" in data:
-        # PostgreSQL's jsonb cannot hold NUL characters; keep the text readable.
+    if b"\\u0000" in data:
+        # PostgreSQL's jsonb cannot hold NUL characters; both databases store
+        # U+FFFD instead so a run reads back the same from either.
         data = _NUL_ESCAPE.sub(rb"\1\\ufffd", data)
     return data.decode()
 
 
 def _text_param(value: Any) -> Any:
-    if isinstance(value, str) and _is_pg() and "\x00" in value:
+    if isinstance(value, str) and "\x00" in value:
         return value.replace("\x00", "\ufffd")
     return value
 
