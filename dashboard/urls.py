@@ -5,5 +5,20 @@ from dashboard import views
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.traces, name="traces"),
+    path("", views.overview, name="overview"),
+    path("traces", views.traces, name="traces"),
+    # The LangSmith run serializer's app_path: /traces/<trace_id>?run=<run_id>
+    path("traces/<uuid:trace_id>", views.trace, name="trace"),
+    path(
+        "traces/<uuid:trace_id>/runs/<uuid:run_id>",
+        views.run_panel,
+        name="run_panel",
+    ),
+    path(
+        "traces/<uuid:trace_id>/runs/<uuid:run_id>.json",
+        views.run_json,
+        name="run_json",
+    ),
+    path("projects", views.projects, name="projects"),
+    path("attachments/<int:pk>", views.attachment, name="attachment"),
 ]

@@ -1,0 +1,17 @@
+"""The dashboard's pages; each module is one page (or its fragments)."""
+
+from dashboard.views.attachments import attachment
+from dashboard.views.overview import overview
+from dashboard.views.projects import projects
+from dashboard.views.trace import run_json, run_panel, trace
+from dashboard.views.traces import traces
+
+__all__ = [
+    "attachment",
+    "overview",
+    "projects",
+    "run_json",
+    "run_panel",
+    "trace",
+    "traces",
+]

@@ -1,0 +1,170 @@
+"""The traces table: one row per trace, filtered by ``runs.query.RunFilter``.
+
+Paging: ordered by start time (the default), pages are keyset pages ("Older"
+follows the last row's ``start_time``/``id``), so page 2,000 costs what page 1
+costs. Other orderings use offsets, capped at ``MAX_OFFSET`` rows.
+
+Live updates: the first page re-fetches its rows every 5 s with htmx polling
+(only that fragment, one indexed query); running durations tick in the
+browser. Polling, not server-sent events: production runs sync gunicorn
+workers, where each open SSE stream would hold a worker thread for as long as
+a tab stays open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+
+from dashboard import selectors
+from dashboard.views.common import dashboard_view, page
+from runs.models import Run
+from runs.query.filters import SINCE, InvalidFilter, filter_runs
+from runs.query.roots import root_runs
+
+PAGE_SIZE = 50
+MAX_OFFSET = 10_000
+POLL_SECONDS = 5
+# Filter parameters the form may carry; anything else in the URL is ignored.
+FILTER_PARAMS = (
+    "project",
+    "status",
+    "run_type",
+    "search",
+    "since",
+    "start_time_gte",
+    "start_time_lte",
+    "tags",
+    "model",
+    "has_error",
+    "ordering",
+)
+RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
+COLUMNS = (
+    ("name", "Name", "name"),
+    ("status", "Status", "status"),
+    ("duration", "Duration", "latency"),
+    ("tokens", "Tokens", "total_tokens"),
+    ("model", "Model", ""),
+    ("start", "Started", "start_time"),
+    ("project", "Project", ""),
+    ("tags", "Tags", ""),
+)
+
+
+def _filter_params(query: QueryDict) -> QueryDict:
+    params = QueryDict(mutable=True)
+    for name in FILTER_PARAMS:
+        value = query.get(name, "").strip()
+        if value:
+            params[name] = value
+    return params
+
+
+def _columns(ordering: str) -> list[dict[str, Any]]:
+    """Header links: a click sorts by the column, a second click reverses it."""
+    current = ordering or "-start_time"
+    columns = []
+    for key, label, field in COLUMNS:
+        sort = ""
+        direction = ""
+        if field:
+            if current == f"-{field}":
+                sort, direction = field, "descending"
+            elif current == field:
+                sort, direction = f"-{field}", "ascending"
+            else:
+                sort = f"-{field}" if field != "name" else field
+        columns.append({"key": key, "label": label, "sort": sort, "dir": direction})
+    return columns
+
+
+def _cursor(row: dict[str, Any]) -> str:
+    return f"{row['start_time']}_{row['id']}"
+
+
+def _link(params: QueryDict, **extra: Any) -> str:
+    query = params.copy()
+    for name, value in extra.items():
+        query[name] = value
+    return f"?{query.urlencode()}" if query else "?"
+
+
+def load_page(request: HttpRequest) -> dict[str, Any]:
+    """The rows and paging links of the table for this request's URL."""
+    params = _filter_params(request.GET)
+    ordering = params.get("ordering", "")
+    keyset = ordering in ("", "-start_time", "start_time")
+    errors: dict[str, list[str]] = {}
+    try:
+        queryset = filter_runs(params)
+        cursor = request.GET.get("after", "")
+        offset = 0
+        if keyset and cursor:
+            queryset = selectors.roots_after(
+                queryset, cursor, descending=ordering != "start_time"
+            )
+        elif not keyset:
+            offset = min(max(int(request.GET.get("offset") or 0), 0), MAX_OFFSET)
+        result = root_runs(queryset, limit=PAGE_SIZE, offset=offset)
+    except InvalidFilter as exc:
+        errors = exc.errors
+    except ValueError:
+        errors = {"after": ["Not a valid page cursor."]}
+    if errors:
+        return {"errors": errors, "rows": [], "params": params, "columns": []}
+    models = selectors.trace_models([row["trace_id"] for row in result.runs])
+    rows = result.runs
+    for row in rows:
+        row["models"] = models.get(row["trace_id"]) or []
+    first_page = not cursor and offset == 0
+    next_link = ""
+    if result.has_more:
+        if keyset:
+            next_link = _link(params, after=_cursor(rows[-1]))
+        elif offset + PAGE_SIZE <= MAX_OFFSET:
+            next_link = _link(params, offset=offset + PAGE_SIZE)
+    prev_link = ""
+    if offset:
+        prev_link = _link(params, offset=max(offset - PAGE_SIZE, 0))
+    return {
+        "errors": {},
+        "rows": rows,
+        "total": result.total,
+        "first_page": first_page,
+        "offset": offset,
+        "next_link": next_link,
+        "prev_link": prev_link,
+        "page_end": offset + len(rows),
+        "next_label": ("Newer →" if ordering == "start_time" else "Older →")
+        if keyset
+        else "Next →",
+        "first_link": _link(params),
+        "live": first_page and keyset and ordering != "start_time",
+        "params": params,
+        "columns": _columns(ordering),
+        "poll_seconds": POLL_SECONDS,
+        "capped": not keyset and offset + PAGE_SIZE > MAX_OFFSET,
+    }
+
+
+@dashboard_view
+def traces(request: HttpRequest) -> HttpResponse:
+    table = load_page(request)
+    if request.htmx:
+        # The poll asks for the results block only.
+        return render(request, "dashboard/_traces_results.html", table)
+    params = table["params"]
+    context = {
+        **table,
+        "no_runs": not table["rows"] and not Run.objects.exists(),
+        "statuses": [s for s, _ in Run.Status.choices],
+        "run_types": RUN_TYPES,
+        "since_choices": list(SINCE),
+        "filtering": any(k != "ordering" for k in params),
+        "form": {name: params.get(name, "") for name in FILTER_PARAMS},
+    }
+    status = 400 if table["errors"] else 200
+    return page(request, "dashboard/traces.html", context, status=status)

@@ -1,0 +1,398 @@
+"""Django admin for the trace store.
+
+Run content is attacker-controlled text: every value shown here goes through
+``format_html``/auto-escaping, and JSON is shown read-only in ``<pre>`` blocks.
+Changelists never count a million rows: counts stop at ``CappedPaginator.CAP``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from runs.models import ApiKey, Attachment, Feedback, Project, Run
+from runs.purge import delete_traces
+from runs.query.filters import InvalidFilter, filter_runs
+
+MAX_PRETTY_CHARS = 200_000
+CHILDREN_SHOWN = 50
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``CAP + 1`` rows, so a page loads in constant time."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.CAP
+
+
+class FastChangelistMixin:
+    paginator = CappedPaginator
+    show_full_result_count = False
+    list_per_page = 50
+
+
+def pretty_json(value: Any) -> SafeString:
+    """JSON indented and escaped, cut at ``MAX_PRETTY_CHARS``."""
+    if value is None:
+        return format_html('<span class="quiet">{}</span>', "null")
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    note = ""
+    if len(text) > MAX_PRETTY_CHARS:
+        note = f"… {len(text) - MAX_PRETTY_CHARS:,} more characters (see the dashboard)"
+        text = text[:MAX_PRETTY_CHARS]
+    return format_html('<pre class="agentspy-json">{}</pre>{}', text, note)
+
+
+def dashboard_url(run: Run) -> str:
+    return f"{reverse('dashboard:trace', args=[run.trace_id])}?run={run.id}"
+
+
+def format_duration(run: Run) -> str:
+    ms = run.duration_ms
+    if ms is None:
+        return "—"
+    return f"{ms:,.0f} ms" if ms < 1000 else f"{ms / 1000:,.2f} s"
+
+
+def _traces_of(queryset: QuerySet) -> list[uuid.UUID]:
+    return list(queryset.order_by().values_list("trace_id", flat=True).distinct())
+
+
+@admin.register(Run)
+class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "run_type",
+        "status",
+        "project",
+        "start_time",
+        "duration",
+        "total_tokens",
+    ]
+    list_filter = ["project", "run_type", "status"]
+    list_select_related = ["project"]
+    date_hierarchy = "start_time"
+    search_fields = ["name"]
+    search_help_text = "A run or trace id, or text in names, inputs, outputs, errors."
+    ordering = ["-start_time"]
+    raw_id_fields = ["parent"]
+    actions = ["export_traces_jsonl", "delete_whole_traces"]
+    fields = [
+        "open_in_dashboard",
+        "id",
+        "trace_id",
+        "parent",
+        "child_runs",
+        "name",
+        "run_type",
+        "status",
+        "project",
+        "tags",
+        "start_time",
+        "end_time",
+        "duration",
+        "first_token_time",
+        "model_name",
+        "model_provider",
+        ("prompt_tokens", "completion_tokens", "total_tokens"),
+        "error_text",
+        "inputs_pretty",
+        "outputs_pretty",
+        "extra_pretty",
+        "events_pretty",
+        "dotted_order",
+    ]
+    readonly_fields = [
+        "open_in_dashboard",
+        "id",
+        "trace_id",
+        "child_runs",
+        "start_time",
+        "end_time",
+        "duration",
+        "first_token_time",
+        "model_name",
+        "model_provider",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "error_text",
+        "inputs_pretty",
+        "outputs_pretty",
+        "extra_pretty",
+        "events_pretty",
+        "dotted_order",
+    ]
+
+    class Media:
+        css = {"all": ["agentspy/admin.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs arrive through the API only
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            ident = uuid.UUID(term)
+        except ValueError:
+            pass
+        else:
+            return queryset.filter(Q(id=ident) | Q(trace_id=ident)), False
+        try:
+            # The query layer's search (FTS5 / trigram index), whole traces.
+            return filter_runs({"search": term[:500]}, queryset), False
+        except InvalidFilter as exc:
+            messages.error(request, str(exc))
+            return queryset.none(), False
+
+    @admin.display(description="Name", ordering="name")
+    def display_name(self, run: Run) -> str:
+        return run.name or str(run.id)
+
+    @admin.display(description="Duration")
+    def duration(self, run: Run) -> str:
+        return format_duration(run)
+
+    @admin.display(description="Dashboard")
+    def open_in_dashboard(self, run: Run) -> SafeString:
+        return format_html('<a href="{}">Open in the dashboard</a>', dashboard_url(run))
+
+    @admin.display(description="Child runs")
+    def child_runs(self, run: Run) -> SafeString | str:
+        children = list(
+            Run.objects.filter(parent_id=run.id)
+            .order_by("start_time")
+            .only("id", "name", "run_type", "status")[: CHILDREN_SHOWN + 1]
+        )
+        if not children:
+            return "—"
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> <span class="quiet">{} · {}</span></li>',
+            (
+                (
+                    reverse("admin:runs_run_change", args=[c.id]),
+                    c.name or c.id,
+                    c.run_type,
+                    c.status,
+                )
+                for c in children[:CHILDREN_SHOWN]
+            ),
+        )
+        more = ""
+        if len(children) > CHILDREN_SHOWN:
+            more = format_html(
+                '<li><a href="{}?parent__id__exact={}">All child runs…</a></li>',
+                reverse("admin:runs_run_changelist"),
+                run.id,
+            )
+        return format_html('<ul class="agentspy-children">{}{}</ul>', items, more)
+
+    @admin.display(description="Error")
+    def error_text(self, run: Run) -> SafeString | str:
+        if not run.error:
+            return "—"
+        return format_html('<pre class="agentspy-json">{}</pre>', run.error)
+
+    @admin.display(description="Inputs")
+    def inputs_pretty(self, run: Run) -> SafeString:
+        return pretty_json(run.inputs)
+
+    @admin.display(description="Outputs")
+    def outputs_pretty(self, run: Run) -> SafeString:
+        return pretty_json(run.outputs)
+
+    @admin.display(description="Extra")
+    def extra_pretty(self, run: Run) -> SafeString:
+        return pretty_json(run.extra)
+
+    @admin.display(description="Events")
+    def events_pretty(self, run: Run) -> SafeString:
+        return pretty_json(run.events)
+
+    @admin.action(description="Export the selected runs' traces as JSONL")
+    def export_traces_jsonl(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> StreamingHttpResponse:
+        from runs.export import stream_export
+
+        runs = Run.objects.filter(trace_id__in=_traces_of(queryset)).order_by(
+            "trace_id", "dotted_order"
+        )
+        response = StreamingHttpResponse(
+            stream_export(runs, "jsonl"), content_type="application/x-ndjson"
+        )
+        response["Content-Disposition"] = 'attachment; filename="traces.jsonl"'
+        return response
+
+    @admin.action(
+        description="Delete the selected runs' whole traces", permissions=["delete"]
+    )
+    def delete_whole_traces(
+        self, request: HttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
+        trace_ids = _traces_of(queryset)
+        if request.POST.get("confirm") == "yes":
+            outcome = delete_traces(trace_ids)
+            self.message_user(
+                request,
+                f"Deleted {outcome.traces:,} traces ({outcome.runs:,} runs).",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Delete whole traces?",
+            "opts": self.model._meta,
+            "trace_count": len(trace_ids),
+            "run_count": Run.objects.filter(trace_id__in=trace_ids).count(),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "action": "delete_whole_traces",
+        }
+        return TemplateResponse(
+            request, "admin/runs/run/delete_traces_confirmation.html", context
+        )
+
+
+@admin.register(Project)
+class ProjectAdmin(FastChangelistMixin, admin.ModelAdmin):
+    list_display = ["name", "retention_days", "created_at", "links"]
+    search_fields = ["name", "description"]
+    list_filter = ["retention_days"]
+    readonly_fields = ["id", "created_at", "links"]
+
+    @admin.display(description="Dashboard")
+    def links(self, project: Project) -> SafeString:
+        query = f"?project={project.name}"
+        return format_html(
+            '<a href="{}">Traces</a> · <a href="{}">Overview</a>',
+            reverse("dashboard:traces") + query,
+            reverse("dashboard:overview") + query,
+        )
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # The default lists every run of the project, loading them all; a count
+        # says the same. (The delete itself is one DELETE: runs cascade fast.)
+        projects = list(objs)
+        summary = [format_html("Project: {}", p.name) for p in projects]
+        runs = Run.objects.filter(project__in=projects).count()
+        return summary, {"projects": len(projects), "runs": runs}, set(), []
+
+
+def _run_link(run_id: uuid.UUID | None) -> SafeString | str:
+    if not run_id:
+        return "—"
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[run_id]), run_id
+    )
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(FastChangelistMixin, admin.ModelAdmin):
+    list_display = ["key", "score", "short_value", "run", "created_at"]
+    list_filter = ["key"]
+    search_fields = ["key", "comment"]
+    ordering = ["-created_at"]
+    readonly_fields = ["run", "value_pretty", "source_pretty", "created_at"]
+    exclude = ["value", "source", "correction", "extra"]
+
+    @admin.display(description="Value")
+    def short_value(self, feedback: Feedback) -> str:
+        text = "" if feedback.value is None else json.dumps(feedback.value)
+        return text[:80]
+
+    @admin.display(description="Run")
+    def run(self, feedback: Feedback) -> SafeString | str:
+        return _run_link(feedback.run_id)
+
+    @admin.display(description="Value")
+    def value_pretty(self, feedback: Feedback) -> SafeString:
+        return pretty_json(feedback.value)
+
+    @admin.display(description="Source")
+    def source_pretty(self, feedback: Feedback) -> SafeString:
+        return pretty_json(feedback.source)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(FastChangelistMixin, admin.ModelAdmin):
+    list_display = ["name", "content_type", "size", "run", "created_at", "download"]
+    list_filter = ["content_type"]
+    search_fields = ["name"]
+    ordering = ["-created_at"]
+    fields = [
+        "name",
+        "content_type",
+        "size",
+        "run",
+        "trace_id",
+        "created_at",
+        "download",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Run")
+    def run(self, attachment: Attachment) -> SafeString | str:
+        return _run_link(attachment.run_id)
+
+    @admin.display(description="File")
+    def download(self, attachment: Attachment) -> SafeString:
+        return format_html(
+            '<a href="{}">Download</a>',
+            reverse("dashboard:attachment", args=[attachment.pk]),
+        )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made with ``manage.py create_api_key`` (it shows the key once)."""
+
+    list_display = [
+        "name",
+        "prefix",
+        "project",
+        "read_only",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["read_only", "project"]
+    search_fields = ["name", "prefix"]
+    fields = [
+        "name",
+        "prefix",
+        "project",
+        "read_only",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
