@@ -359,7 +359,7 @@ class FeedbackListView(GenericAPIView):
         try:
             feedback = feedback_from_payload(request.data)
         except InvalidField as exc:
-            raise ValidationError({exc.field: exc.message}) from None
+            raise ValidationError({exc.field: [exc.message]}) from None
         run = None
         if feedback.run_id is not None:
             run = (
