@@ -39,13 +39,6 @@ def test_run_id_is_span_id_then_trace_id_tail():
     assert run_id(TRACE, CHILD) == uuid.UUID("00f067aa-0ba9-02b7-8448-eb211c80319c")
 
 
-def test_langsmith_root_span_maps_back_to_the_trace_id():
-    # The LangSmith SDK uses the root run id as trace id and its first 8 bytes
-    # as the root span id.
-    root_run = uuid.UUID("019abd2e-1c41-7a6b-9f00-1234567890ab")
-    assert run_id(root_run.bytes, root_run.bytes[:8]) == root_run
-
-
 def test_plain_span_maps_ids_times_and_keeps_everything_in_otel_metadata():
     span = make_span(
         {"http.method": "GET", "count": 3},

@@ -14,10 +14,8 @@ arrives, so ids are computed, never stored in a side table:
   id. A child computes its parent's run id without having seen the parent, so
   a child that arrives first links up when the parent comes.
 
-The LangSmith SDK in OTel mode uses the root run's UUID as the trace id and
-the first 8 bytes of each run id as the span id, so for its traces the root
-run's id is the trace id again, as LangSmith requires, and every run id keeps
-its original (time-ordered) first half. For other exporters the root's id is
-not the trace id: roots are still the runs without a parent, and the trace's
-runs are still found by ``trace_id``.
+The root's run id is therefore not the trace id (an OTel trace id names no
+span): roots are the runs without a parent, and a trace's runs are found by
+``trace_id``. The LangSmith SDK's OTel mode (0.15.1) gives its spans fresh
+OTel ids, so its runs get ids computed the same way.
 """
