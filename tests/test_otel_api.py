@@ -494,3 +494,45 @@ def test_api_key_is_required_when_auth_is_on(client, settings):
     assert Run.objects.count() == 0
     assert post(client, body, HTTP_X_API_KEY="secret-key").status_code == 200
     assert Run.objects.count() == 1
+
+
+def test_a_scoped_key_sends_unnamed_spans_to_its_project(client, settings):
+    from runs.apikeys import create_api_key
+
+    key = create_api_key(name="otel", project="team-a").key
+    body = export(pb_span(ROOT), resource={"service.name": "svc"})
+    assert post(client, body, HTTP_X_API_KEY=key).status_code == 200
+    assert Run.objects.get().project.name == "team-a"
+
+
+def test_a_scoped_key_may_not_write_elsewhere(client):
+    from runs.apikeys import create_api_key
+
+    key = create_api_key(name="otel", project="team-a").key
+    response = post(
+        client,
+        json_body(json_span(), json_span(CHILD, ROOT)),
+        content_type="application/json",
+        HTTP_X_API_KEY=key,
+        HTTP_LANGSMITH_PROJECT="team-b",
+    )
+    assert response.status_code == 403
+    status = orjson.loads(response.content)
+    assert status["code"] == code_pb2.PERMISSION_DENIED
+    assert status["message"].startswith(
+        f"span[0] ({rid(ROOT)}) session_name: "
+        "This API key may only write to project 'team-a'."
+    )
+    assert Run.objects.count() == 0
+
+
+def test_a_read_only_key_may_not_export(client):
+    from runs.apikeys import create_api_key
+
+    key = create_api_key(name="viewer", read_only=True).key
+    response = post(client, export(pb_span(ROOT)), HTTP_X_API_KEY=key)
+    assert response.status_code == 403
+    assert rpc_status(response) == status_pb2.Status(
+        code=code_pb2.PERMISSION_DENIED,
+        message="This API key is read-only; it cannot ingest or change data.",
+    )

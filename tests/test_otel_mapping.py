@@ -4,7 +4,13 @@ from datetime import UTC, datetime
 import orjson
 
 from runs.otel.decode import Span
-from runs.otel.mapping import project_of, run_id, run_type, span_to_run
+from runs.otel.mapping import (
+    named_project,
+    run_id,
+    run_type,
+    service_project,
+    span_to_run,
+)
 
 TRACE = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
 ROOT = bytes.fromhex("b7ad6b7169203331")
@@ -432,7 +438,7 @@ def test_langsmith_otel_attributes_keep_the_sdk_payloads():
         {"k": 3},
         "langchain",
     )
-    assert project_of(make_span(attrs)) == "proj-a"
+    assert named_project(make_span(attrs)) == "proj-a"
 
 
 def test_input_value_without_json_mime_type_stays_text():
@@ -551,10 +557,12 @@ def test_exception_event_on_an_unset_span_is_an_error():
     assert span_to_run(span)["error"] == "KeyError"
 
 
-def test_project_from_span_then_resource_then_service_name():
-    assert project_of(make_span({"langsmith.project": "p1"})) == "p1"
-    assert project_of(make_span(resource={"openinference.project.name": "p2"})) == "p2"
-    assert project_of(make_span(resource={"service.name": "svc"})) == "svc"
+def test_project_named_by_span_then_resource_and_service_name_apart():
+    assert named_project(make_span({"langsmith.project": "p1"})) == "p1"
+    oi = make_span(resource={"openinference.project.name": "p2"})
+    assert named_project(oi) == "p2"
+    assert named_project(make_span()) is None
+    assert service_project(make_span(resource={"service.name": "svc"})) == "svc"
     unnamed = make_span(resource={"service.name": "unknown_service:python"})
-    assert project_of(unnamed) is None
-    assert project_of(make_span(resource={})) is None
+    assert service_project(unnamed) is None
+    assert service_project(make_span(resource={})) is None

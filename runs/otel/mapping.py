@@ -363,18 +363,19 @@ _PROJECT_KEYS = (
 )
 
 
-def project_of(span: Span) -> str | None:
-    """The project a span names itself, else its service, else None."""
+def named_project(span: Span) -> str | None:
+    """The project a span or its resource names explicitly."""
     for attrs in (span.attributes, span.resource):
         value = _first(attrs, _PROJECT_KEYS)
         if isinstance(value, str):
             return value
+    return None
+
+
+def service_project(span: Span) -> str | None:
+    """The service name, the weakest hint of a project."""
     service = span.resource.get("service.name")
     # The SDK's fallback is not a name anyone chose.
-    if (
-        isinstance(service, str)
-        and service
-        and not service.startswith("unknown_service")
-    ):
-        return service
+    if isinstance(service, str) and not service.startswith("unknown_service"):
+        return service or None
     return None

@@ -23,6 +23,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from runs.api.auth import project_scope
 from runs.api.ingest_views import project_guard_for
 from runs.api.parsers import read_body
 from runs.ingest import ingest
@@ -30,7 +31,7 @@ from runs.ingest.batch import Batch
 from runs.ingest.decoders import DecodeError
 from runs.otel import tree
 from runs.otel.decode import Decoded, decode_json, decode_protobuf
-from runs.otel.mapping import project_of, span_to_run
+from runs.otel.mapping import named_project, service_project, span_to_run
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
@@ -141,11 +142,16 @@ class OTLPTracesView(APIView):
             )
         )
         header_project = request.META.get("HTTP_LANGSMITH_PROJECT", "").strip()
+        # A key scoped to one project sends unnamed runs there, as on the
+        # LangSmith routes, before the service name is taken as a hint.
+        scope = project_scope(request)
         problems = [f"{item}: {message}" for item, message in decoded.rejected]
         runs = []
         for span in decoded.spans:
             run = span_to_run(span)
-            run["session_name"] = header_project or project_of(span)
+            run["session_name"] = (
+                header_project or named_project(span) or scope or service_project(span)
+            )
             runs.append(run)
         patches = tree.place(runs)
         batch = Batch()
@@ -157,8 +163,11 @@ class OTLPTracesView(APIView):
         request._request.agentspy_ingest = result  # read by the request log
         accepted = set(result.accepted)
         lost = [run for run in runs if run["id"] not in accepted]
+        # The service names runs; name the span each one came from instead.
+        items = {str(run["id"]): f"span[{i}]" for i, run in enumerate(runs)}
         problems += [
-            f"{r.item} ({r.run_id or '-'}) {r.field}: {r.message}"
+            f"{items.get(r.run_id or '', r.item)} ({r.run_id or '-'}) "
+            f"{r.field}: {r.message}"
             for r in result.rejected
         ]
         rejected = len(decoded.rejected) + len(lost)
