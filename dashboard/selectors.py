@@ -18,7 +18,8 @@ from django.utils.dateparse import parse_datetime
 
 from runs.models import Run
 from runs.query.filters import LATENCY
-from runs.query.stats import StatsScope, percentile
+from runs.query.scope import StatsScope
+from runs.query.stats import percentile
 
 TOP_MODELS = 12
 # Enough root latencies for stable percentiles; beyond it the newest are used.

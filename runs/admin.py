@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
@@ -23,7 +24,7 @@ from django.utils.safestring import SafeString
 
 from runs.models import ApiKey, Attachment, Feedback, Project, Run
 from runs.purge import delete_traces
-from runs.query.filters import InvalidFilter, filter_runs
+from runs.query.filters import filter_runs
 
 MAX_PRETTY_CHARS = 200_000
 CHILDREN_SHOWN = 50
@@ -160,12 +161,8 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
             pass
         else:
             return queryset.filter(Q(id=ident) | Q(trace_id=ident)), False
-        try:
-            # The query layer's search (FTS5 / trigram index), whole traces.
-            return filter_runs({"search": term[:500]}, queryset), False
-        except InvalidFilter as exc:
-            messages.error(request, str(exc))
-            return queryset.none(), False
+        # The query layer's search (FTS5 / trigram index): whole traces.
+        return filter_runs({"search": term[:500]}, queryset), False
 
     @admin.display(description="Name", ordering="name")
     def display_name(self, run: Run) -> str:
@@ -285,7 +282,7 @@ class ProjectAdmin(FastChangelistMixin, admin.ModelAdmin):
 
     @admin.display(description="Dashboard")
     def links(self, project: Project) -> SafeString:
-        query = f"?project={project.name}"
+        query = f"?project={quote(project.name)}"
         return format_html(
             '<a href="{}">Traces</a> · <a href="{}">Overview</a>',
             reverse("dashboard:traces") + query,

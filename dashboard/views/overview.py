@@ -11,7 +11,8 @@ from django.utils.dateparse import parse_datetime
 from dashboard import charts, selectors
 from dashboard.views.common import dashboard_view, find_project, page
 from runs.models import Run
-from runs.query.stats import StatsScope, summary
+from runs.query.scope import StatsScope
+from runs.query.stats import summary
 
 RANGES = {
     "1h": timedelta(hours=1),

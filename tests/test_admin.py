@@ -1,0 +1,208 @@
+"""The Django admin screens for runs, projects, feedback, attachments and keys."""
+
+import json
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.base import ContentFile
+
+from runs import admin as runs_admin
+from runs.models import ApiKey, Attachment, Feedback, Run
+from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
+
+pytestmark = pytest.mark.django_db
+
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> {{ 7*7 }}'
+XSS_ESCAPED = (
+    "&lt;script&gt;window.__xss=1&lt;/script&gt;&lt;img src=x "
+    "onerror=&quot;window.__xss=1&quot;&gt; {{ 7*7 }}"
+)
+
+
+def test_run_changelist_shows_the_columns(admin_client):
+    run = RunFactory(name="agent", total_tokens=1234, project=ProjectFactory(name="p1"))
+    response = admin_client.get("/admin/runs/run/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        f'<a href="/admin/runs/run/{run.id}/change/">agent</a>',
+        '<td class="field-run_type">chain</td>',
+        '<td class="field-status">Success</td>',
+        '<td class="field-project nowrap">p1</td>',
+        '<td class="field-duration">1.00 s</td>',
+        '<td class="field-total_tokens">1234</td>',
+    ):
+        assert text in html
+    assert "1 run" in html
+
+
+def test_run_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
+    monkeypatch.setattr(runs_admin.CappedPaginator, "CAP", 3)
+    for _ in range(5):
+        RunFactory()
+    html = admin_client.get("/admin/runs/run/").content.decode()
+    assert "More than 3 runs (narrow with filters or search)" in html
+    assert "5 total" not in html
+
+
+def test_run_changelist_filters_and_date_hierarchy(admin_client):
+    RunFactory(name="a-chain")
+    RunFactory(name="a-tool", run_type="tool", status="error")
+    response = admin_client.get("/admin/runs/run/?run_type=tool&status__exact=error")
+    assert [r.name for r in response.context["cl"].result_list] == ["a-tool"]
+    assert admin_client.get("/admin/runs/run/?start_time__year=2026").status_code == 200
+
+
+def test_run_search_by_id_trace_id_and_text(admin_client):
+    root = RunFactory(name="root", inputs={"q": "find the zebra"})
+    child = RunFactory(parent=root, name="child")
+    other = RunFactory(name="other")
+
+    def found(q):
+        response = admin_client.get("/admin/runs/run/", {"q": q})
+        return sorted(r.name for r in response.context["cl"].result_list)
+
+    assert found(str(child.id)) == ["child"]
+    assert found(str(root.trace_id)) == ["child", "root"]
+    assert found("zebra") == ["child", "root"]  # search selects whole traces
+    assert found(other.name) == ["other"]
+    assert found("nothing-like-this") == []
+
+
+def test_run_change_page_is_read_only_pretty_and_escaped(admin_client):
+    root = RunFactory(name="root")
+    run = RunFactory(
+        parent=root,
+        name=XSS,
+        inputs={"prompt": XSS},
+        outputs={"text": XSS},
+        extra={"metadata": {"k": 1}},
+        error=XSS,
+    )
+    RunFactory(parent=run, name="grandchild")
+    html = admin_client.get(f"/admin/runs/run/{run.id}/change/").content.decode()
+    assert (
+        '<pre class="agentspy-json">{\n  &quot;prompt&quot;: &quot;'
+        + XSS_ESCAPED.replace("&quot;", "\\&quot;")
+        + "&quot;\n}</pre>"
+    ) in html
+    assert f'<pre class="agentspy-json">{XSS_ESCAPED}</pre>' in html
+    assert (
+        f'<a href="/traces/{root.trace_id}?run={run.id}">Open in the dashboard</a>'
+        in html
+    )
+    assert "grandchild</a>" in html
+    assert f'name="parent" value="{root.id}"' in html  # raw id widget
+    assert "<script>window" not in html
+    assert 'name="inputs"' not in html
+
+
+def test_child_runs_list_is_bounded(admin_client, monkeypatch):
+    monkeypatch.setattr(runs_admin, "CHILDREN_SHOWN", 2)
+    root = RunFactory()
+    for _ in range(3):
+        RunFactory(parent=root)
+    html = admin_client.get(f"/admin/runs/run/{root.id}/change/").content.decode()
+    assert f"?parent__id__exact={root.id}" in html
+    listed = html[html.index('<ul class="agentspy-children">') :]
+    listed = listed[: listed.index("</ul>")]
+    assert listed.count("/change/") == 2
+    assert listed.count("All child runs…") == 1
+
+
+def test_pretty_json_is_capped(monkeypatch):
+    monkeypatch.setattr(runs_admin, "MAX_PRETTY_CHARS", 4)
+    assert runs_admin.pretty_json({"a": 1}) == (
+        '<pre class="agentspy-json">{\n  </pre>… 8 more characters (see the dashboard)'
+    )
+    assert runs_admin.pretty_json(None) == '<span class="quiet">null</span>'
+
+
+def test_export_action_streams_whole_traces_as_jsonl(admin_client):
+    root = RunFactory(name="root")
+    child = RunFactory(parent=root, name="child")
+    RunFactory(name="unrelated")
+    response = admin_client.post(
+        "/admin/runs/run/",
+        {"action": "export_traces_jsonl", ACTION_CHECKBOX_NAME: [str(child.id)]},
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="traces.jsonl"'
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert sorted(json.loads(line)["name"] for line in lines) == ["child", "root"]
+
+
+def test_delete_whole_traces_asks_then_deletes_every_run(admin_client):
+    root = RunFactory(name="root")
+    child = RunFactory(parent=root)
+    FeedbackFactory(run_id=child.id, trace_id=root.trace_id)
+    keep = RunFactory(name="keep")
+    form = {"action": "delete_whole_traces", ACTION_CHECKBOX_NAME: [str(child.id)]}
+    confirm = admin_client.post("/admin/runs/run/", form)
+    html = confirm.content.decode()
+    assert (
+        "This deletes <strong>1</strong> whole trace: <strong>2</strong> runs" in html
+    )
+    assert Run.objects.count() == 3
+    done = admin_client.post(
+        "/admin/runs/run/", {**form, "confirm": "yes"}, follow=True
+    )
+    assert "Deleted 1 traces (2 runs)." in done.content.decode()
+    assert list(Run.objects.values_list("id", flat=True)) == [keep.id]
+    assert Feedback.objects.count() == 0
+
+
+def test_runs_cannot_be_added_by_hand(admin_client):
+    assert admin_client.get("/admin/runs/run/add/").status_code == 403
+
+
+def test_project_admin_links_to_the_dashboard_and_deletes_without_listing(
+    admin_client,
+):
+    project = ProjectFactory(name="alpha beta", retention_days=7)
+    RunFactory(project=project)
+    html = admin_client.get("/admin/runs/project/").content.decode()
+    assert '<a href="/traces?project=alpha%20beta">Traces</a>' in html
+    assert '<td class="field-retention_days">7</td>' in html
+    confirm = admin_client.get(f"/admin/runs/project/{project.id}/delete/")
+    page = confirm.content.decode()
+    assert "Project: alpha beta" in page
+    assert dict(confirm.context["model_count"]) == {"projects": 1, "runs": 1}
+    admin_client.post(f"/admin/runs/project/{project.id}/delete/", {"post": "yes"})
+    assert Run.objects.count() == 0
+
+
+def test_feedback_admin_lists_and_escapes(admin_client):
+    run = RunFactory()
+    feedback = FeedbackFactory(
+        run_id=run.id, key="quality", score=0.5, value={"v": XSS}, comment="ok"
+    )
+    html = admin_client.get("/admin/runs/feedback/?key=quality").content.decode()
+    assert f'<a href="/admin/runs/run/{run.id}/change/">{run.id}</a>' in html
+    assert "<script>window" not in html
+    page = admin_client.get(f"/admin/runs/feedback/{feedback.id}/change/")
+    assert "&lt;script&gt;" in page.content.decode()
+
+
+def test_attachment_admin_links_the_safe_download(admin_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    run = RunFactory()
+    item = Attachment(run_id=run.id, trace_id=run.trace_id, name="a.svg", size=3)
+    item.content_type = "image/svg+xml"
+    item.file.save("a.svg", ContentFile(b"<svg/>"), save=True)
+    html = admin_client.get("/admin/runs/attachment/").content.decode()
+    assert f'<a href="/attachments/{item.pk}">Download</a>' in html
+    assert admin_client.get("/admin/runs/attachment/add/").status_code == 403
+    change = admin_client.get(f"/admin/runs/attachment/{item.pk}/change/")
+    assert change.status_code == 200
+
+
+def test_api_key_admin_never_shows_the_hash(admin_client):
+    key = ApiKey.objects.create(
+        name="ci", prefix="as_abc", key_hash="f" * 64, read_only=True
+    )
+    listing = admin_client.get("/admin/runs/apikey/").content.decode()
+    assert '<td class="field-prefix">as_abc</td>' in listing
+    change = admin_client.get(f"/admin/runs/apikey/{key.pk}/change/").content.decode()
+    assert "f" * 64 not in change
+    assert "f" * 64 not in listing
+    assert admin_client.get("/admin/runs/apikey/add/").status_code == 403

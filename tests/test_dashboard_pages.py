@@ -1,0 +1,296 @@
+"""The overview, traces and projects pages through Django's test client."""
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from tests.factories import ProjectFactory, RunFactory
+
+pytestmark = pytest.mark.django_db
+
+# The package re-exports the view function under the module's name.
+traces_view = importlib.import_module("dashboard.views.traces")
+
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1"> {{ 7*7 }}'
+XSS_ESCAPED = (
+    "&lt;script&gt;window.__xss=1&lt;/script&gt;&lt;img src=x "
+    "onerror=&quot;window.__xss=1&quot;&gt; {{ 7*7 }}"
+)
+
+
+def make_trace(name="agent", *, project="default", status="success", ago=60, **kw):
+    start = timezone.now() - timedelta(seconds=ago)
+    root = RunFactory(
+        name=name,
+        project=ProjectFactory(name=project),
+        status=status,
+        start_time=start,
+        end_time=start + timedelta(seconds=2),
+        **kw,
+    )
+    RunFactory(
+        parent=root,
+        project=root.project,
+        name="ChatOpenAI",
+        run_type="llm",
+        model_name="gpt-4o-mini",
+        total_tokens=120,
+        prompt_tokens=100,
+        completion_tokens=20,
+        start_time=start,
+        end_time=start + timedelta(seconds=1),
+        status="error" if status == "error" else "success",
+    )
+    return root
+
+
+def test_every_empty_page_says_which_variables_to_set(client):
+    for url in ("/", "/traces", "/projects"):
+        html = client.get(url).content.decode()
+        assert "export LANGCHAIN_TRACING_V2=true" in html
+        assert "export LANGCHAIN_ENDPOINT=http://testserver/api/v1" in html
+        assert "export LANGCHAIN_API_KEY=anything" in html
+        assert "export LANGCHAIN_PROJECT=my-project" in html
+
+
+def test_empty_state_under_require_auth_names_the_key_command(admin_client, settings):
+    settings.REQUIRE_AUTH = True
+    html = admin_client.get("/traces").content.decode()
+    assert (
+        "export LANGCHAIN_API_KEY=&lt;a key from: python manage.py create_api_key&gt;"
+        in html
+    )
+
+
+def test_overview_cards_count_traces_runs_and_tokens(client):
+    make_trace("ok-1")
+    make_trace("bad", status="error")
+    response = client.get("/?range=24h")
+    assert response.status_code == 200
+    cards = response.context
+    assert cards["stats"]["total_traces"] == 2
+    assert cards["stats"]["total_runs"] == 4
+    assert cards["stats"]["tokens"]["total"] == 240
+    assert cards["success_rate"] == 0.5
+    html = response.content.decode()
+    assert '<div class="label">Traces</div><div class="value">2</div>' in html
+    assert '<div class="label">Success rate</div><div class="value">50.0%</div>' in html
+    assert '<div class="label">p95 latency</div><div class="value">2.00 s</div>' in html
+    assert [r["label"] for r in cards["by_model"]] == ["gpt-4o-mini"]
+    assert [(r["label"], r["count"]) for r in cards["by_type"]] == [
+        ("chain", 2),
+        ("llm", 2),
+    ]
+    assert html.count('<rect class="bar-runs"') == 25  # 24 h of hourly buckets
+
+
+def test_overview_is_scoped_to_a_project_and_range(client):
+    make_trace("a", project="alpha")
+    make_trace("b", project="beta")
+    make_trace("old", project="alpha", ago=3 * 86400)
+    response = client.get("/?project=alpha&range=1h")
+    assert response.context["stats"]["total_traces"] == 1
+    assert response.context["project"].name == "alpha"
+    week = client.get("/?project=alpha&range=7d")
+    assert week.context["stats"]["total_traces"] == 2
+    assert week.context["stats"]["time_series"]["bucket"] == "day"
+
+
+def test_overview_custom_range_and_bad_ranges(client):
+    make_trace("a", ago=7200)
+    now = timezone.now()
+    start = (now - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    end = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    custom = client.get(f"/?range=custom&from={start}&to={end}")
+    assert custom.context["range"] == "custom"
+    assert custom.context["stats"]["total_traces"] == 1
+    backwards = client.get(f"/?range=custom&from={end}&to={start}")
+    assert backwards.context["errors"] == [
+        "Custom range: the end must be after the start."
+    ]
+    assert backwards.context["range"] == "24h"
+    missing = client.get("/?range=custom&from=garbage")
+    assert missing.context["errors"] == ["Custom range: give a valid start time."]
+    unknown = client.get("/?range=99y")
+    assert unknown.context["errors"] == [
+        "Unknown range '99y'; showing the last 24 hours."
+    ]
+
+
+def test_overview_of_an_unknown_project_is_404(client):
+    make_trace()
+    response = client.get("/?project=nope")
+    assert response.status_code == 404
+    assert "No project named &#x27;nope&#x27;." in response.content.decode()
+
+
+def test_traces_table_lists_one_row_per_trace_newest_first(client):
+    make_trace("older", ago=120)
+    make_trace("newer", ago=10, tags=["prod"])
+    response = client.get("/traces")
+    names = [row["name"] for row in response.context["rows"]]
+    assert names == ["newer", "older"]
+    row = response.context["rows"][0]
+    assert (row["run_count"], row["trace_total_tokens"], row["models"]) == (
+        2,
+        120,
+        ["gpt-4o-mini"],
+    )
+    html = response.content.decode()
+    assert '<span class="badge tag" title="prod">prod</span>' in html
+    assert 'hx-trigger="every 5s"' in html
+    assert "2 traces" in html
+
+
+def test_traces_filters_come_from_the_url(client):
+    make_trace("good", project="alpha")
+    make_trace("broken", project="alpha", status="error")
+    make_trace("elsewhere", project="beta")
+
+    def names(query):
+        return [r["name"] for r in client.get(f"/traces?{query}").context["rows"]]
+
+    assert names("project=alpha") == ["broken", "good"]
+    assert names("status=error") == ["broken"]
+    assert names("has_error=false&project=alpha") == ["good"]
+    assert names("model=gpt-4o-mini&project=beta") == ["elsewhere"]
+    assert names("run_type=llm") == []
+    assert names("since=1h&ordering=name") == ["broken", "elsewhere", "good"]
+
+
+def test_traces_search_and_tags(client):
+    make_trace("weather", inputs={"q": "Wetter in München"}, tags=["a", "b"])
+    make_trace("other", tags=["a"])
+    rows = client.get("/traces?search=münchen").context["rows"]
+    assert [r["name"] for r in rows] == ["weather"]
+    rows = client.get("/traces?tags=a,b").context["rows"]
+    assert [r["name"] for r in rows] == ["weather"]
+
+
+def test_an_invalid_filter_names_the_parameter(client):
+    make_trace()
+    response = client.get("/traces?status=exploded&start_time_gte=yesterday")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<li><code>status</code>: Select a valid choice." in html
+    assert "<li><code>start_time_gte</code>: Enter a valid date/time.</li>" in html
+
+
+def test_a_broken_cursor_is_a_clear_error(client):
+    make_trace()
+    response = client.get("/traces?after=not-a-cursor")
+    assert response.status_code == 400
+    assert "Not a valid page cursor." in response.content.decode()
+
+
+def test_keyset_pages_walk_back_in_time_without_overlap(client, monkeypatch):
+    monkeypatch.setattr(traces_view, "PAGE_SIZE", 2)
+    for i in range(5):
+        make_trace(f"t{i}", ago=100 - i)
+    seen = []
+    url = "/traces"
+    while url:
+        response = client.get(url)
+        seen += [r["name"] for r in response.context["rows"]]
+        link = response.context["next_link"]
+        url = f"/traces{link}" if link else ""
+        assert response.context["live"] is (len(seen) == 2)
+    assert seen == ["t4", "t3", "t2", "t1", "t0"]
+
+
+def test_sorted_pages_use_capped_offsets(client, monkeypatch):
+    monkeypatch.setattr(traces_view, "PAGE_SIZE", 2)
+    monkeypatch.setattr(traces_view, "MAX_OFFSET", 2)
+    for name in "cabde":
+        make_trace(name)
+    first = client.get("/traces?ordering=name")
+    assert [r["name"] for r in first.context["rows"]] == ["a", "b"]
+    assert first.context["next_link"] == "?ordering=name&offset=2"
+    second = client.get("/traces?ordering=name&offset=2")
+    assert [r["name"] for r in second.context["rows"]] == ["c", "d"]
+    assert second.context["prev_link"] == "?ordering=name&offset=0"
+    assert second.context["next_link"] == ""
+    assert second.context["capped"] is True
+    assert "Sorted lists stop at 10,000 rows" in second.content.decode()
+
+
+def test_column_headers_toggle_the_sort(client):
+    make_trace()
+    columns = {c["key"]: c for c in client.get("/traces").context["columns"]}
+    assert columns["start"] == {
+        "key": "start",
+        "label": "Started",
+        "sort": "start_time",
+        "dir": "descending",
+    }
+    assert columns["duration"]["sort"] == "-latency"
+    assert columns["name"]["sort"] == "name"
+    flipped = client.get("/traces?ordering=start_time").context["columns"]
+    assert flipped[5]["dir"] == "ascending"
+    assert flipped[5]["sort"] == "-start_time"
+
+
+def test_htmx_poll_gets_only_the_results_block(client):
+    make_trace("live-one")
+    response = client.get("/traces", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="traces-results" hx-get="/traces"')
+    assert "live-one" in html
+    assert "<html" not in html
+
+
+def test_running_traces_tick_in_the_browser(client):
+    start = timezone.now() - timedelta(seconds=30)
+    RunFactory(name="busy", status="running", start_time=start, end_time=None)
+    html = client.get("/traces").content.decode()
+    assert f'<span data-running-since="{start.isoformat()}">' in html
+
+
+def test_stored_xss_is_shown_as_text_in_the_traces_table(client):
+    make_trace(XSS, tags=[XSS])
+    html = client.get("/traces").content.decode()
+    assert XSS_ESCAPED in html
+    assert "<script>window.__xss" not in html
+    assert 'onerror="window' not in html
+
+
+def test_projects_page_counts_errors_and_activity(client):
+    make_trace("a", project="alpha")
+    make_trace("b", project="alpha", status="error")
+    ProjectFactory(name="quiet")
+    response = client.get("/projects")
+    by_name = {p["name"]: p for p in response.context["projects"]}
+    assert by_name["alpha"]["trace_count"] == 2
+    assert by_name["alpha"]["error_count"] == 2
+    assert by_name["quiet"]["run_count"] == 0
+    html = response.content.decode()
+    assert '<a href="/traces?project=alpha">alpha</a>' in html
+    assert '<a href="/?project=alpha">Overview</a>' in html
+    assert '<span class="muted">never</span>' in html
+
+
+def test_pages_send_a_strict_content_security_policy(client):
+    make_trace()
+    for url in ("/", "/traces", "/projects", "/admin/login/"):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+        assert "object-src 'none'" in policy
+
+
+def test_require_auth_sends_visitors_to_the_login(client, settings):
+    settings.REQUIRE_AUTH = True
+    response = client.get("/traces?status=error")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/login/?next=/traces%3Fstatus%3Derror"
+    user = User.objects.create_user("viewer", password="pw-123456")
+    client.force_login(user)
+    assert client.get("/traces").status_code == 200
+
+
+def test_without_require_auth_the_dashboard_is_open(client, settings):
+    settings.REQUIRE_AUTH = False
+    assert client.get("/").status_code == 200
