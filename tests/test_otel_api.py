@@ -485,10 +485,11 @@ def test_api_key_is_required_when_auth_is_on(client, settings):
     settings.API_KEYS = ["secret-key"]
     body = export(pb_span(ROOT))
     response = post(client, body)
-    assert response.status_code in (401, 403)
-    assert rpc_status(response).code in (
-        code_pb2.UNAUTHENTICATED,
-        code_pb2.PERMISSION_DENIED,
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert rpc_status(response) == status_pb2.Status(
+        code=code_pb2.UNAUTHENTICATED,
+        message="Authentication credentials were not provided.",
     )
     assert post(client, body, HTTP_X_API_KEY="wrong").status_code == 401
     assert Run.objects.count() == 0
@@ -536,3 +537,30 @@ def test_a_read_only_key_may_not_export(client):
         code=code_pb2.PERMISSION_DENIED,
         message="This API key is read-only; it cannot ingest or change data.",
     )
+
+
+def test_an_empty_body_of_another_media_type_is_still_415(client):
+    # The test client sends no Content-Type with an empty body unless told.
+    response = post(client, b"", content_type="text/csv", CONTENT_TYPE="text/csv")
+    assert response.status_code == 415
+    assert orjson.loads(response.content)["code"] == code_pb2.UNIMPLEMENTED
+
+
+def test_times_out_of_range_reject_the_span(client):
+    body = json_body(
+        json_span(startTimeUnixNano="-1"),
+        json_span(endTimeUnixNano=str(10**21)),
+        json_span(events=[{"name": "late", "timeUnixNano": str(10**21)}]),
+        json_span(CHILD, ROOT),
+    )
+    response = post(client, body, content_type="application/json")
+    assert orjson.loads(response.content) == {
+        "partialSuccess": {
+            "rejectedSpans": "3",
+            "errorMessage": "3 span(s) rejected: "
+            "span[0]: start time -1 is out of range; "
+            f"span[1]: end time {10**21} is out of range; "
+            f"span[2]: event 'late' time {10**21} is out of range",
+        }
+    }
+    assert Run.objects.count() == 1

@@ -27,6 +27,8 @@ SPAN_KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUM
 STATUS_CODES = ("UNSET", "OK", "ERROR")
 _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
+# Timestamps past the year 9999 cannot be stored as datetimes.
+MAX_NS = 253_402_300_799 * 10**9
 
 
 @dataclass(slots=True)
@@ -104,7 +106,7 @@ def decode_protobuf(body: bytes) -> Decoded:
                 item = f"span[{index}]"
                 index += 1
                 try:
-                    out.spans.append(_pb_span(pb, resource, scope))
+                    out.spans.append(_checked(_pb_span(pb, resource, scope)))
                 except SpanError as exc:
                     out.rejected.append((item, str(exc)))
     return out
@@ -157,6 +159,15 @@ def _pb_span(pb: Any, resource: dict, scope: dict) -> Span:
         flags=pb.flags,
         dropped=dropped,
     )
+
+
+def _checked(span: Span) -> Span:
+    times = [("start time", span.start_ns), ("end time", span.end_ns)]
+    times += [(f"event {e['name']!r} time", e["time_ns"]) for e in span.events]
+    for name, ns in times:
+        if not 0 <= ns <= MAX_NS:
+            raise SpanError(f"{name} {ns} is out of range")
+    return span
 
 
 def _check_ids(trace_id: bytes, span_id: bytes, parent: bytes, show: Any) -> None:
@@ -302,7 +313,7 @@ def decode_json(body: bytes, *, max_depth: int = 200) -> Decoded:
                 item = f"span[{index}]"
                 index += 1
                 try:
-                    out.spans.append(_json_span(raw, resource, scope))
+                    out.spans.append(_checked(_json_span(raw, resource, scope)))
                 except SpanError as exc:
                     out.rejected.append((item, str(exc)))
     return out

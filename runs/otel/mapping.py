@@ -10,7 +10,7 @@ the span kind and status stay in ``extra.metadata["otel"]``.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from runs.otel import messages as msg
@@ -104,8 +104,11 @@ def run_id(trace_id: bytes, span_id: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=span_id + trace_id[8:])
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _time(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns // 1000 / 1_000_000, tz=UTC)
+    return _EPOCH + timedelta(microseconds=ns // 1000)
 
 
 def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:

@@ -45,6 +45,7 @@ _GRPC_CODES = {
     429: code_pb2.RESOURCE_EXHAUSTED,
 }
 _MAX_MESSAGES = 20
+_MEDIA_TYPES = {PROTOBUF, "application/protobuf", JSON}
 
 
 class _OTLPParser(BaseParser):
@@ -133,14 +134,13 @@ class OTLPTracesView(APIView):
     )
     def post(self, request: Request) -> HttpResponse:
         data = request.data
-        encoding, decoded = (
-            data
-            if isinstance(data, tuple)
-            else (
-                _encoding_of(request),
-                Decoded(),
-            )
-        )
+        if not isinstance(data, tuple):
+            # An empty body is not parsed at all; check its media type here.
+            media_type = request.content_type.split(";")[0].strip().lower()
+            if media_type and media_type not in _MEDIA_TYPES:
+                raise exceptions.UnsupportedMediaType(media_type)
+            data = (_encoding_of(request), Decoded())
+        encoding, decoded = data
         header_project = request.META.get("HTTP_LANGSMITH_PROJECT", "").strip()
         # A key scoped to one project sends unnamed runs there, as on the
         # LangSmith routes, before the service name is taken as a hint.
