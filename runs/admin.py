@@ -26,6 +26,11 @@ from runs.models import ApiKey, Attachment, Feedback, Project, Run
 from runs.purge import delete_traces
 from runs.query.filters import filter_runs
 
+admin.site.site_header = "Agent Spy administration"
+admin.site.site_title = "Agent Spy"
+admin.site.index_title = "Traces, projects and keys"
+admin.site.site_url = "/"
+
 MAX_PRETTY_CHARS = 200_000
 CHILDREN_SHOWN = 50
 

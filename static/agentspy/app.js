@@ -150,6 +150,14 @@
     }
   });
 
+  // Filter forms leave empty fields out of the URL, so shared links stay short.
+  document.addEventListener("formdata", function (event) {
+    if (!event.target.hasAttribute("data-drop-empty")) return;
+    Array.from(event.formData.keys()).forEach(function (key) {
+      if (event.formData.getAll(key).every(function (v) { return v === ""; })) event.formData.delete(key);
+    });
+  });
+
   document.addEventListener("keydown", function (event) {
     // "/" focuses the search box, as in most log and trace viewers.
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;

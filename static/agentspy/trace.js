@@ -120,6 +120,7 @@
       if (n.children.length) row.setAttribute("aria-expanded", n.open ? "true" : "false");
       else row.removeAttribute("aria-expanded");
       row.classList.toggle("match", n.match);
+      row.classList.toggle("focused", n.vi === focusIndex);
       p.indent.style.width = Math.min(n.depth, MAX_INDENT_LEVELS) * 14 + "px";
       p.twisty.textContent = n.children.length ? (n.open ? "▾" : "▸") : "";
       p.twisty.setAttribute("aria-hidden", "true");
@@ -133,7 +134,7 @@
       var dur = n.end === null ? (n.status === "running" ? now - origin - n.start : null) : n.end - n.start;
       var meta = dur === null ? "—" : fmt(dur);
       if (n.tokens) meta = n.tokens.toLocaleString() + " tok · " + meta;
-      if (n.children.length && !n.open) meta = n.children.length + " ▸ · " + meta;
+      if (n.children.length && !n.open) meta = "+" + n.children.length + " · " + meta;
       p.meta.textContent = meta;
       var left = (n.start / span) * 100;
       var width = ((endOf(n, now) - n.start) / span) * 100;
