@@ -69,11 +69,12 @@ class ServerProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = command or gunicorn_command(self.port)
+        env = env or {}
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url_of_test_db(),
+            "DATABASE_URL": env.get("DATABASE_URL") or database_url_of_test_db(),
             "PYTHONUNBUFFERED": "1",
-            **(env or {}),
+            **env,
         }
         self.log_path = (
             log_path

@@ -88,14 +88,24 @@ def _unzstd(body: bytes, limit: int) -> bytes:
 
 
 def loads(data: bytes | str, *, max_depth: int = 200) -> Any:
-    """Parse JSON; orjson refuses nesting deeper than 1024, tighten that."""
+    """Parse JSON; orjson refuses nesting deeper than 1024, tighten that.
+
+    The store serialises with orjson too, which stops at 254 levels.
+    """
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise DecodeError(f"malformed JSON: {exc}") from None
-    if _too_deep(value, max_depth):
+    if _may_be_deep(data, max_depth) and _too_deep(value, max_depth):
         raise DecodeError(f"JSON nested deeper than {max_depth} levels")
     return value
+
+
+def _may_be_deep(data: bytes | str, limit: int) -> bool:
+    """Fewer brackets than the limit cannot nest past it (C-speed count)."""
+    if isinstance(data, str):
+        return data.count("{") + data.count("[") > limit
+    return data.count(b"{") + data.count(b"[") > limit
 
 
 def _too_deep(value: Any, limit: int) -> bool:
@@ -142,7 +152,12 @@ def decode_single(
     return batch
 
 
-_DISPOSITION_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
+# Searched in a part's whole header block: the name parameter of its
+# Content-Disposition (not filename=), and its media type without parameters.
+_DISPOSITION_NAME = re.compile(
+    rb'(?:^|\n)content-disposition:[^\n]*?[;\s]name="([^"]*)"', re.IGNORECASE
+)
+_CONTENT_TYPE = re.compile(rb"(?:^|\n)content-type:[ \t]*([^;\r\n]*)", re.IGNORECASE)
 
 
 def _boundary(content_type: str) -> bytes:
@@ -176,20 +191,13 @@ def iter_parts(body: bytes, content_type: str):
         if end < 0:
             raise DecodeError("truncated multipart body (no closing boundary)")
         payload = body[header_end + 4 : end]
-        name = b""
-        ctype = b"application/octet-stream"
-        for line in headers.split(b"\r\n"):
-            key, _, value = line.partition(b":")
-            key = key.strip().lower()
-            if key == b"content-disposition":
-                found = _DISPOSITION_NAME.search(value)
-                if found:
-                    name = found.group(1)
-            elif key == b"content-type":
-                ctype = value.strip()
+        found = _DISPOSITION_NAME.search(headers)
+        ctype = _CONTENT_TYPE.search(headers)
         yield (
-            name.decode("utf-8", "replace"),
-            ctype.decode("latin-1").split(";")[0].strip(),
+            found.group(1).decode("utf-8", "replace") if found else "",
+            ctype.group(1).strip().decode("latin-1")
+            if ctype
+            else "application/octet-stream",
             payload,
         )
         position = end + len(separator)

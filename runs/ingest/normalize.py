@@ -8,6 +8,8 @@ means "not provided".
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,13 +35,19 @@ class RunOp:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=8192)
+def _uuid(value: str) -> uuid.UUID:
+    # One request repeats each trace id and parent id in many parts.
+    return uuid.UUID(value)
+
+
 def parse_uuid(value: Any, field_name: str) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
     if not isinstance(value, str):
         raise InvalidField(field_name, f"expected a UUID string, got {_kind(value)}")
     try:
-        return uuid.UUID(value)
+        return _uuid(value)
     except ValueError:
         raise InvalidField(field_name, f"{value[:60]!r} is not a valid UUID") from None
 
@@ -156,20 +164,31 @@ def _error_text(value: Any) -> str:
     return str(value)
 
 
+# A segment as the SDKs write it: start time, then the run id.
+_SEGMENT = re.compile(
+    r"\d{8}T\d{12}Z([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+)
+
+
 def _check_dotted_order(value: str, run_id: uuid.UUID) -> None:
-    """Every segment is a start time then a run id; the last one is this run."""
+    """Every segment ends in a run id; the last one is this run."""
     if not value:
         return
     segments = value.split(".")
+    last_id = None
     for seg in segments:
-        try:
-            uuid.UUID(seg[-36:])
+        match = _SEGMENT.fullmatch(seg)
+        if match:
+            last_id = match.group(1)
+            continue
+        try:  # other spellings of a UUID are accepted, at a slower pace
+            last_id = str(_uuid(seg[-36:]))
         except ValueError:
             raise InvalidField(
                 "dotted_order",
                 f"segment {seg[:80]!r} does not end in a run id",
             ) from None
-    if uuid.UUID(segments[-1][-36:]) != run_id:
+    if last_id != str(run_id) and _uuid(last_id) != run_id:
         raise InvalidField("dotted_order", f"last segment does not name run {run_id}")
 
 

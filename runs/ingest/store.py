@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -175,21 +175,36 @@ def _text_param(value: Any) -> Any:
     return value
 
 
-def _row_params(row: dict[str, Any]) -> list[Any]:
-    adapt_time = connection.ops.adapt_datetimefield_value
+_JSON = frozenset(JSON_COLUMNS)
+_UUID = frozenset(UUID_COLUMNS)
+_TIME = frozenset(TIME_COLUMNS)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # What Django's SQLite backend stores: naive UTC, str() of the datetime.
+    if value is None:
+        return None
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _row_params(row: dict[str, Any], pg: bool) -> list[Any]:
+    """Bound values of one row, column by column (this runs for every run)."""
     params: list[Any] = []
+    append = params.append
     for col in COLUMNS:
         value = row.get(col)
         if value is None:
             value = DEFAULTS.get(col)
-        if col in JSON_COLUMNS:
-            params.append(_json_param(value))
-        elif col in UUID_COLUMNS:
-            params.append(_uuid_param(value))
-        elif col in TIME_COLUMNS:
-            params.append(adapt_time(value) if not _is_pg() else value)
+        if col in _JSON:
+            append(_json_param(value))
+        elif col in _UUID:
+            append(value if pg or value is None else value.hex)
+        elif col in _TIME:
+            append(value if pg else _sqlite_time(value))
+        elif value.__class__ is str and "\x00" in value:
+            append(_text_param(value))
         else:
-            params.append(_text_param(value))
+            append(value)
     return params
 
 
@@ -224,9 +239,9 @@ def upsert_runs(rows: list[dict[str, Any]]) -> None:
         return
     with connection.cursor() as cursor:
         if _is_pg():
-            cursor.executemany(_upsert_sql(), [_row_params(row) for row in rows])
+            cursor.executemany(_upsert_sql(), [_row_params(row, True) for row in rows])
             return
         for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
             chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
-            params = [value for row in chunk for value in _row_params(row)]
+            params = [value for row in chunk for value in _row_params(row, False)]
             cursor.execute(_upsert_sql(len(chunk)), params)
