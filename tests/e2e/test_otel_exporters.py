@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,7 @@ def run_uuid(trace_hex: str, span_hex: str) -> uuid.UUID:
 def sdk_script(url: str) -> str:
     return f"""
     import json
+    from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -51,7 +53,11 @@ def sdk_script(url: str) -> str:
 
     provider = TracerProvider(resource=Resource.create({{"service.name": "checkout"}}))
     provider.add_span_processor(
-        BatchSpanProcessor(OTLPSpanExporter(endpoint="{url}/v1/traces"))
+        BatchSpanProcessor(
+            OTLPSpanExporter(
+                endpoint="{url}/v1/traces", compression=Compression.Gzip
+            )
+        )
     )
     tracer = provider.get_tracer("shop.agent", "3.1")
     ids = {{}}
@@ -94,11 +100,12 @@ def sdk_script(url: str) -> str:
                 tool.set_status(Status(StatusCode.ERROR, "refund failed"))
     provider.force_flush()
     provider.shutdown()
+    ids["instance"] = provider.resource.attributes["service.instance.id"]
     print(json.dumps(ids))
     """
 
 
-def test_opentelemetry_sdk_exports_protobuf_into_a_tree(live_url):
+def test_opentelemetry_sdk_exports_gzip_protobuf_into_a_tree(live_url):
     ids = run_script(sdk_script(live_url))
     trace = ids["trace"]
     runs = {run.name: run for run in Run.objects.all()}
@@ -138,11 +145,39 @@ def test_opentelemetry_sdk_exports_protobuf_into_a_tree(live_url):
         llm.completion_tokens,
         llm.total_tokens,
     ) == ("gpt-4o", "openai", 21, 5, 26)
-    assert llm.extra["metadata"]["otel"]["kind"] == "SPAN_KIND_CLIENT"
-    assert llm.extra["metadata"]["otel"]["scope"] == {
-        "name": "shop.agent",
-        "version": "3.1",
-        "attributes": {},
+    assert llm.extra == {
+        "metadata": {
+            "ls_model_name": "gpt-4o",
+            "ls_provider": "openai",
+            "usage_metadata": {
+                "input_tokens": 21,
+                "output_tokens": 5,
+                "total_tokens": 26,
+            },
+            "otel": {
+                "trace_id": trace,
+                "span_id": ids["llm"],
+                "parent_span_id": ids["root"],
+                "kind": "SPAN_KIND_CLIENT",
+                "status": {"code": "STATUS_CODE_UNSET", "message": ""},
+                "scope": {"name": "shop.agent", "version": "3.1", "attributes": {}},
+                "resource": {
+                    "telemetry.sdk.language": "python",
+                    "telemetry.sdk.name": "opentelemetry",
+                    "telemetry.sdk.version": version("opentelemetry-sdk"),
+                    "service.instance.id": ids["instance"],
+                    "service.name": "checkout",
+                },
+                "attributes": {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.provider.name": "openai",
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.usage.input_tokens": 21,
+                    "gen_ai.usage.output_tokens": 5,
+                },
+                "flags": 256,
+            },
+        }
     }
     assert tool.run_type == "tool"
     assert tool.status == "error"
@@ -150,11 +185,8 @@ def test_opentelemetry_sdk_exports_protobuf_into_a_tree(live_url):
         "refund failed\n\nRuntimeError: card declined\n\nTraceback (most recent call"
     )
     assert tool.error.endswith("RuntimeError: card declined")
-    resource = root.extra["metadata"]["otel"]["resource"]
-    assert (resource["service.name"], resource["telemetry.sdk.name"]) == (
-        "checkout",
-        "opentelemetry",
-    )
+    assert [e["name"] for e in tool.events] == ["exception"]
+    assert tool.events[0]["kwargs"]["exception.message"] == "card declined"
 
 
 def langsmith_script() -> str:
@@ -303,15 +335,33 @@ def test_openinference_langchain_instrumentation_on_a_fake_model(live_url):
         llm.total_tokens,
         llm.model_provider,
     ) == (12, 3, 15, "fakemessageslistchatmodel")
-    metadata = llm.extra["metadata"]
-    assert (metadata["ls_model_type"], metadata["ls_integration"]) == (
-        "chat",
-        "langchain_chat_model",
-    )
+    metadata = dict(llm.extra["metadata"])
+    otel = metadata.pop("otel")
+    assert metadata == {
+        "ls_provider": "fakemessageslistchatmodel",
+        "ls_model_type": "chat",
+        "ls_integration": "langchain_chat_model",
+        "lc_versions": {"langchain-core": "1.8.3"},
+        "usage_metadata": {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15},
+    }
+    # The serialised LangChain input and output were not used for a run field.
+    assert sorted(otel["attributes"]) == [
+        "input.mime_type",
+        "input.value",
+        "llm.provider",
+        "llm.token_count.completion",
+        "llm.token_count.prompt",
+        "llm.token_count.total",
+        "openinference.span.kind",
+        "output.mime_type",
+        "output.value",
+    ]
     assert llm.extra["invocation_params"] == {
         "_type": "fake-messages-list-chat-model",
         "stop": None,
     }
-    assert (
-        metadata["otel"]["scope"]["name"] == "openinference.instrumentation.langchain"
-    )
+    assert otel["scope"] == {
+        "name": "openinference.instrumentation.langchain",
+        "version": version("openinference-instrumentation-langchain"),
+        "attributes": {},
+    }
