@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
@@ -129,8 +130,20 @@ class OTLPTracesView(APIView):
 
     @extend_schema(
         summary="Ingest OpenTelemetry traces (OTLP/HTTP, protobuf or JSON)",
-        request=None,
-        responses=None,
+        request={
+            PROTOBUF: OpenApiTypes.BINARY,
+            JSON: OpenApiTypes.OBJECT,
+        },
+        responses={
+            (code, media): OpenApiTypes.BINARY
+            if media == PROTOBUF
+            else OpenApiTypes.OBJECT
+            for code in (200, 400, 401, 403, 413, 415)
+            for media in (PROTOBUF, JSON)
+        },
+        description="ExportTraceServiceRequest in; ExportTraceServiceResponse "
+        "(partial_success when spans were rejected) or google.rpc.Status out, "
+        "in the request's encoding.",
     )
     def post(self, request: Request) -> HttpResponse:
         data = request.data
