@@ -97,3 +97,37 @@ def test_single_run_body_must_be_an_object():
 def test_batch_lists_may_be_null():
     batch = decoders.decode_batch_json(b'{"post": null, "patch": []}')
     assert (batch.ops, batch.rejected) == ([], [])
+
+
+def test_zstd_frame_walk_agrees_with_the_decoder_on_every_cut():
+    import os
+
+    import zstandard
+
+    data = os.urandom(3000) + b"a" * 300_000 + os.urandom(200_000)
+    frames = [
+        zstd_stream(data),
+        zstandard.ZstdCompressor(level=3, write_checksum=True).compress(data),
+        zstandard.ZstdCompressor(write_content_size=True).compress(b""),
+    ]
+    for frame in frames:
+        assert decoders.zstd_frames_complete(frame)
+        assert decoders.zstd_frames_complete(frame + frame)
+        for cut in sorted({1, 4, 7, len(frame) // 2, len(frame) - 1} - {0}):
+            if cut >= len(frame):
+                continue
+            decoder = zstandard.ZstdDecompressor().decompressobj()
+            try:
+                decoder.decompress(frame[:cut])
+            except zstandard.ZstdError:
+                pass
+            assert not decoder.eof
+            assert not decoders.zstd_frames_complete(frame[:cut])
+
+
+def test_skippable_frames_are_walked_over():
+    skippable = (0x184D2A5A).to_bytes(4, "little") + (3).to_bytes(4, "little") + b"abc"
+    frame = zstd_stream(b"hello")
+    assert decoders.zstd_frames_complete(skippable + frame)
+    assert decoders.decompress(skippable + frame, "zstd", limit=100) == b"hello"
+    assert not decoders.zstd_frames_complete(skippable[:-1])

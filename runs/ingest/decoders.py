@@ -72,19 +72,45 @@ def _unzstd(body: bytes, limit: int) -> bytes:
                 raise DecodeError(
                     f"decompressed body exceeds the limit of {limit} bytes", 413
                 )
-        # The stream reader stops quietly at the end of its input, so a cut
-        # frame would pass as a shorter body: check every frame is complete.
-        # Its output is already known to fit under the limit.
-        rest = body
-        while rest:
-            frame = zstandard.ZstdDecompressor().decompressobj()
-            frame.decompress(rest)
-            if not frame.eof:
-                raise DecodeError("truncated zstd body")
-            rest = frame.unused_data
     except zstandard.ZstdError as exc:
         raise DecodeError(f"invalid zstd body: {exc}") from None
+    # The stream reader stops quietly at the end of its input, so a cut frame
+    # would pass as a shorter body.
+    if not zstd_frames_complete(body):
+        raise DecodeError("truncated zstd body")
     return bytes(out)
+
+
+def zstd_frames_complete(body: bytes) -> bool:
+    """Whether every zstd frame in ``body`` ends, by its headers (RFC 8878).
+
+    Walks frame and block headers without decoding anything: a few steps per
+    128 KB block, instead of decompressing the body a second time.
+    """
+    position, end = 0, len(body)
+    while position < end:
+        if end - position < 8:
+            return False
+        magic = int.from_bytes(body[position : position + 4], "little")
+        if magic & 0xFFFFFFF0 == 0x184D2A50:  # skippable frame: 4-byte size
+            size = int.from_bytes(body[position + 4 : position + 8], "little")
+            position += 8 + size
+            continue
+        descriptor = body[position + 4]
+        single_segment = descriptor >> 5 & 1
+        position += 5 + (1 - single_segment)  # magic, descriptor, window
+        position += (0, 1, 2, 4)[descriptor & 3]  # dictionary id
+        position += (single_segment, 2, 4, 8)[descriptor >> 6]  # content size
+        while True:
+            if end - position < 3:
+                return False
+            header = int.from_bytes(body[position : position + 3], "little")
+            block_type = header >> 1 & 3
+            position += 3 + (1 if block_type == 1 else header >> 3)  # RLE: 1 byte
+            if header & 1:  # last block
+                break
+        position += 4 * (descriptor >> 2 & 1)  # content checksum
+    return position == end
 
 
 def loads(data: bytes | str, *, max_depth: int = 200) -> Any:
@@ -160,6 +186,32 @@ _DISPOSITION_NAME = re.compile(
 _CONTENT_TYPE = re.compile(rb"(?:^|\n)content-type:[ \t]*([^;\r\n]*)", re.IGNORECASE)
 
 
+_SDK_DISPOSITION = b'Content-Disposition: form-data; name="'
+_SDK_TYPE = b"\r\nContent-Type: "
+
+
+def _part_headers(headers: bytes) -> tuple[str, str]:
+    """(name, media type) of a part; the SDKs' exact spelling is read directly."""
+    name = ctype = None
+    if headers.startswith(_SDK_DISPOSITION):
+        stop = headers.find(b'"', len(_SDK_DISPOSITION))
+        if stop > 0:
+            name = headers[len(_SDK_DISPOSITION) : stop]
+    if name is None:
+        found = _DISPOSITION_NAME.search(headers)
+        name = found.group(1) if found else b""
+    start = headers.find(_SDK_TYPE)
+    if start >= 0:
+        start += len(_SDK_TYPE)
+        stop = headers.find(b"\r\n", start)
+        ctype = headers[start : stop if stop >= 0 else len(headers)]
+        ctype = ctype.split(b";", 1)[0]
+    else:
+        found = _CONTENT_TYPE.search(headers)
+        ctype = found.group(1) if found else b"application/octet-stream"
+    return name.decode("utf-8", "replace"), ctype.strip().decode("latin-1")
+
+
 def _boundary(content_type: str) -> bytes:
     match = re.search(r'boundary="?([^";,]+)"?', content_type or "", re.IGNORECASE)
     if not match:
@@ -190,16 +242,8 @@ def iter_parts(body: bytes, content_type: str):
         end = body.find(separator, header_end + 4)
         if end < 0:
             raise DecodeError("truncated multipart body (no closing boundary)")
-        payload = body[header_end + 4 : end]
-        found = _DISPOSITION_NAME.search(headers)
-        ctype = _CONTENT_TYPE.search(headers)
-        yield (
-            found.group(1).decode("utf-8", "replace") if found else "",
-            ctype.group(1).strip().decode("latin-1")
-            if ctype
-            else "application/octet-stream",
-            payload,
-        )
+        name, ctype = _part_headers(headers)
+        yield name, ctype, body[header_end + 4 : end]
         position = end + len(separator)
 
 

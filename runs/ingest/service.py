@@ -17,34 +17,34 @@ lock per run id. One short transaction per request; 2xx means committed.
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from runs.ingest import extract, store
 from runs.ingest.batch import Batch, Rejection
+from runs.ingest.extras import (
+    feedback_from_payload,
+    save_files,
+    store_attachments,
+    store_feedback,
+)
 from runs.ingest.normalize import (
     InvalidField,
     RunOp,
-    parse_time,
     parse_uuid,
     segment,
     start_time_from_dotted_order,
-    strip_nul,
     trace_id_from_dotted_order,
 )
-from runs.models import Attachment, Feedback, Project
+from runs.ingest.projects import DEFAULT_PROJECT, ProjectGuard, ProjectResolver
 
-logger = logging.getLogger(__name__)
+__all__ = ["DEFAULT_PROJECT", "IngestResult", "feedback_from_payload", "ingest"]
 
-DEFAULT_PROJECT = "default"
 # Values a create may fill in but never overwrite.
 _EMPTY = (None, "", {}, [])
 # Fields a create always knows and a patch-only row can only guess.
@@ -68,9 +68,6 @@ class IngestResult:
         }
 
 
-ProjectGuard = Callable[[str | None, uuid.UUID | None], str | None]
-
-
 def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> IngestResult:
     """Store a request's runs, feedback and attachments in one transaction.
 
@@ -79,7 +76,7 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
     """
     result = IngestResult(rejected=list(batch.rejected))
     creates, patches = _fold(batch.ops)
-    files = _save_files(batch)
+    files = save_files(batch)
     try:
         with transaction.atomic():
             # Attachments replace by (run, name), so their runs are locked too.
@@ -89,7 +86,7 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
                 | {attachment.run_id for attachment in files}
             )
             stored = store.load_runs(creates.keys() | patches.keys())
-            projects = _ProjectResolver(batch.default_project)
+            projects = ProjectResolver(batch.default_project)
             rows = []
             for run_id in _ordered_ids(batch.ops):
                 try:
@@ -116,8 +113,8 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
             store.upsert_runs(rows)
             result.accepted = [row["id"] for row in rows]
             result.projects = projects.names()
-            result.feedback = _store_feedback(batch.feedback, result)
-            result.attachments = _store_attachments(files)
+            result.feedback = store_feedback(batch.feedback, result.rejected)
+            result.attachments = store_attachments(files)
     except BaseException:
         for attachment in files:
             attachment.file.delete(save=False)
@@ -228,187 +225,3 @@ def _derive_tree(rows: list[dict[str, Any]], stored: dict[uuid.UUID, dict]) -> N
     for row in rows:
         if not row.get("_tree_done"):
             resolve(row)
-
-
-class _ProjectResolver:
-    """Maps each run to a project id, creating projects on first sight."""
-
-    def __init__(self, default_project: str | None) -> None:
-        self.default = default_project or DEFAULT_PROJECT
-        self.by_name: dict[str, uuid.UUID | None] = {}
-        self.by_id: dict[uuid.UUID, str | None] = {}
-
-    def assign(self, row: dict[str, Any], guard: ProjectGuard | None) -> None:
-        session_id = row.pop("session_id", None)
-        name = row.pop("session_name", None)
-        if session_id is not None:
-            row["_project"] = ("id", session_id, name)
-            self.by_id.setdefault(session_id, name)
-        elif name:
-            row["_project"] = ("name", name)
-            self.by_name.setdefault(name, None)
-        elif row.get("project_id") is None:
-            row["_project"] = ("name", self.default)
-            self.by_name.setdefault(self.default, None)
-        if guard is not None:
-            target = row.get("_project")
-            if target is None:
-                message = guard(None, row.get("project_id"))
-            elif target[0] == "id":
-                message = guard(target[2], target[1])
-            else:
-                message = guard(target[1], None)
-            if message:
-                raise InvalidField("session_name", message)
-
-    def resolve(self) -> None:
-        if self.by_id:
-            known = set(
-                Project.objects.filter(id__in=self.by_id).values_list("id", flat=True)
-            )
-            for pid, name in self.by_id.items():
-                if pid not in known:
-                    taken = name and Project.objects.filter(name=name).exists()
-                    Project.objects.get_or_create(
-                        id=pid,
-                        defaults={"name": str(pid) if not name or taken else name},
-                    )
-        if self.by_name:
-            found = dict(
-                Project.objects.filter(name__in=self.by_name).values_list("name", "id")
-            )
-            missing = [name for name in self.by_name if name not in found]
-            if missing:
-                Project.objects.bulk_create(
-                    [Project(name=name) for name in missing], ignore_conflicts=True
-                )
-                found.update(
-                    Project.objects.filter(name__in=missing).values_list("name", "id")
-                )
-            self.by_name.update(found)
-
-    def id_for(self, row: dict[str, Any]) -> uuid.UUID | None:
-        target = row.pop("_project", None)
-        if target is None:
-            return row.get("project_id")
-        if target[0] == "id":
-            return target[1]
-        return self.by_name[target[1]]
-
-    def names(self) -> set[str]:
-        return set(self.by_name)
-
-
-def _store_feedback(items: list[tuple[str, Any]], result: IngestResult) -> int:
-    rows = []
-    for item, raw in items:
-        try:
-            rows.append(feedback_from_payload(raw))
-        except InvalidField as exc:
-            run_id = raw.get("run_id") if isinstance(raw, dict) else None
-            result.rejected.append(
-                Rejection(
-                    item,
-                    exc.field,
-                    exc.message,
-                    run_id=str(run_id) if run_id is not None else None,
-                )
-            )
-    if rows:
-        Feedback.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=[
-                "run_id",
-                "trace_id",
-                "session_id",
-                "key",
-                "score",
-                "value",
-                "comment",
-                "correction",
-                "source",
-                "extra",
-                "modified_at",
-            ],
-        )
-    return len(rows)
-
-
-def feedback_from_payload(raw: Any) -> Feedback:
-    """Build (not save) a Feedback from a LangSmith feedback object."""
-    if not isinstance(raw, dict):
-        raise InvalidField("feedback", "expected an object")
-    raw = strip_nul(raw)
-    key = raw.get("key")
-    if not isinstance(key, str) or not key:
-        raise InvalidField("key", "is required and must be a string")
-    score = raw.get("score")
-    if isinstance(score, bool):
-        score = float(score)
-    if score is not None and not isinstance(score, int | float):
-        raise InvalidField("score", "expected a number")
-    now = datetime.now(UTC)
-
-    def opt_uuid(name: str) -> uuid.UUID | None:
-        value = raw.get(name)
-        return None if value is None else parse_uuid(value, name)
-
-    def opt_time(name: str) -> datetime:
-        value = raw.get(name)
-        return now if value is None else parse_time(value, name)
-
-    source = raw.get("feedback_source") or raw.get("source")
-    return Feedback(
-        id=opt_uuid("id") or uuid.uuid4(),
-        run_id=opt_uuid("run_id"),
-        trace_id=opt_uuid("trace_id"),
-        session_id=opt_uuid("session_id"),
-        key=key[:255],
-        score=score,
-        value=raw.get("value"),
-        comment=_optional_text(raw.get("comment"), "comment"),
-        correction=raw.get("correction"),
-        source=source if isinstance(source, dict) else None,
-        extra=raw.get("extra") if isinstance(raw.get("extra"), dict) else None,
-        created_at=opt_time("created_at"),
-        modified_at=opt_time("modified_at"),
-    )
-
-
-def _optional_text(value: Any, name: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise InvalidField(name, "expected a string")
-
-
-def _save_files(batch: Batch) -> list[Attachment]:
-    """Write attachment bytes to storage before the transaction opens."""
-    saved = []
-    for part in batch.attachments:
-        attachment = Attachment(
-            run_id=uuid.UUID(part.run_id),
-            name=part.name[:255],
-            content_type=part.content_type[:255] or "application/octet-stream",
-            size=len(part.data),
-        )
-        attachment.file.save(part.name, ContentFile(part.data), save=False)
-        saved.append(attachment)
-    return saved
-
-
-def _store_attachments(files: list[Attachment]) -> int:
-    for attachment in files:
-        old = Attachment.objects.filter(
-            run_id=attachment.run_id, name=attachment.name
-        ).first()
-        if old is not None:
-            transaction.on_commit(lambda f=old.file: f.delete(save=False))
-            old.delete()
-        attachment.save()
-    return len(files)
-
-
-def vendor() -> str:
-    return connection.vendor

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from django.db import connection
 
-from runs.models import Run
+from runs.models import Project, Run
 
 JSON_COLUMNS = ("inputs", "outputs", "extra", "events", "serialized", "tags")
 UUID_COLUMNS = ("id", "trace_id", "parent_run_id", "project_id", "reference_example_id")
@@ -149,6 +149,19 @@ def load_runs(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
                     row[col] = _from_db_time(row[col])
                 out[row["id"]] = row
     return out
+
+
+def project_ids(names: Iterable[str]) -> dict[str, uuid.UUID]:
+    """Ids of the projects with these names (raw SQL: this runs every request)."""
+    names = list(names)
+    marks = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT name, id FROM {Project._meta.db_table} "  # noqa: S608
+            f"WHERE name IN ({marks})",
+            names,
+        )
+        return {name: _from_db_uuid(pid) for name, pid in cursor.fetchall()}
 
 
 def load_tree_fields(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

@@ -1,0 +1,84 @@
+"""Which project each run of a request goes to; projects are made on first sight."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from runs.ingest import store
+from runs.ingest.normalize import InvalidField
+from runs.models import Project
+
+DEFAULT_PROJECT = "default"
+
+# guard(name, id) -> an error message to refuse a run aimed at that project.
+ProjectGuard = Callable[[str | None, uuid.UUID | None], str | None]
+
+
+class ProjectResolver:
+    """Maps each run to a project id: ``session_id`` wins over ``session_name``."""
+
+    def __init__(self, default_project: str | None) -> None:
+        self.default = default_project or DEFAULT_PROJECT
+        self.by_name: dict[str, uuid.UUID | None] = {}
+        self.by_id: dict[uuid.UUID, str | None] = {}
+
+    def assign(self, row: dict[str, Any], guard: ProjectGuard | None) -> None:
+        session_id = row.pop("session_id", None)
+        name = row.pop("session_name", None)
+        if session_id is not None:
+            row["_project"] = ("id", session_id, name)
+            self.by_id.setdefault(session_id, name)
+        elif name:
+            row["_project"] = ("name", name)
+            self.by_name.setdefault(name, None)
+        elif row.get("project_id") is None:
+            row["_project"] = ("name", self.default)
+            self.by_name.setdefault(self.default, None)
+        if guard is not None:
+            target = row.get("_project")
+            if target is None:
+                message = guard(None, row.get("project_id"))
+            elif target[0] == "id":
+                message = guard(target[2], target[1])
+            else:
+                message = guard(target[1], None)
+            if message:
+                raise InvalidField("session_name", message)
+
+    def resolve(self) -> None:
+        """Look the projects up (one query) and create the missing ones."""
+        if self.by_id:
+            known = set(
+                Project.objects.filter(id__in=self.by_id).values_list("id", flat=True)
+            )
+            for pid, name in self.by_id.items():
+                if pid not in known:
+                    taken = name and Project.objects.filter(name=name).exists()
+                    Project.objects.get_or_create(
+                        id=pid,
+                        defaults={"name": str(pid) if not name or taken else name},
+                    )
+        if self.by_name:
+            found = store.project_ids(self.by_name)
+            missing = [name for name in self.by_name if name not in found]
+            if missing:
+                # Concurrent requests may create the same name: the loser's
+                # insert is ignored and it reads the winner's row.
+                Project.objects.bulk_create(
+                    [Project(name=name) for name in missing], ignore_conflicts=True
+                )
+                found.update(store.project_ids(missing))
+            self.by_name.update(found)
+
+    def id_for(self, row: dict[str, Any]) -> uuid.UUID | None:
+        target = row.pop("_project", None)
+        if target is None:
+            return row.get("project_id")
+        if target[0] == "id":
+            return target[1]
+        return self.by_name[target[1]]
+
+    def names(self) -> set[str]:
+        return set(self.by_name)
