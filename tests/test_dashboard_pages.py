@@ -294,3 +294,14 @@ def test_require_auth_sends_visitors_to_the_login(client, settings):
 def test_without_require_auth_the_dashboard_is_open(client, settings):
     settings.REQUIRE_AUTH = False
     assert client.get("/").status_code == 200
+
+
+def test_runs_running_past_the_stale_time_are_shown_as_stale(client, settings):
+    settings.STALE_AFTER_MINUTES = 60
+    start = timezone.now() - timedelta(hours=2)
+    run = RunFactory(name="dead", status="running", start_time=start, end_time=None)
+    html = client.get("/traces").content.decode()
+    assert '">stale</span>' in html
+    assert "data-running-since" not in html
+    panel = client.get(f"/traces/{run.trace_id}").content.decode()
+    assert '<dd><span class="muted">never ended</span>' in panel

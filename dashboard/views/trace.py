@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -167,7 +168,12 @@ def trace(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
         "tree": tree,
         "root": root,
         "root_run": run if selected == root[0] else None,
-        "data": {**data, "selected": selected, "trace_id": str(trace_id)},
+        "data": {
+            **data,
+            "selected": selected,
+            "trace_id": str(trace_id),
+            "stale_ms": settings.STALE_AFTER_MINUTES * 60_000,
+        },
         "project": run.project,
         **panel_context(run),
     }

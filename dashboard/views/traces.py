@@ -13,10 +13,14 @@ a tab stays open.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from dashboard import selectors
 from dashboard.views.common import dashboard_view, page
@@ -117,8 +121,13 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
         return {"errors": errors, "rows": [], "params": params, "columns": []}
     models = selectors.trace_models([row["trace_id"] for row in result.runs])
     rows = result.runs
+    stale_before = timezone.now() - timedelta(minutes=settings.STALE_AFTER_MINUTES)
     for row in rows:
         row["models"] = models.get(row["trace_id"]) or []
+        # Still "running" long after any client would have finished: it died.
+        row["stale"] = row["status"] == "running" and (
+            parse_datetime(row["start_time"]) < stale_before
+        )
     first_page = not cursor and offset == 0
     next_link = ""
     if result.has_more:
@@ -146,6 +155,7 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
         "params": params,
         "columns": _columns(ordering),
         "poll_seconds": POLL_SECONDS,
+        "stale_minutes": settings.STALE_AFTER_MINUTES,
         "capped": not keyset and offset + PAGE_SIZE > MAX_OFFSET,
     }
 

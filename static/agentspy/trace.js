@@ -42,11 +42,16 @@
       n.open = n.children.length > 0 && n.depth < OPEN_DEPTH && n.children.length <= BIG_FANOUT;
     });
     if (nodes.length) nodes[0].open = true;
-    var anyRunning = nodes.some(function (n) { return n.end === null && n.status === "running"; });
+    var staleMs = data.stale_ms || 3600000;
+    // A run still "running" past STALE_AFTER_MINUTES lost its client: it stops growing.
+    function live(n, now) {
+      return n.end === null && n.status === "running" && now - origin - n.start < staleMs;
+    }
+    var anyRunning = nodes.some(function (n) { return live(n, Date.now()); });
 
     function endOf(n, now) {
       if (n.end !== null) return n.end;
-      return n.status === "running" ? Math.max(now - origin, n.start) : n.start;
+      return live(n, now) ? Math.max(now - origin, n.start) : n.start;
     }
     var span = 1;
     function computeSpan() {
@@ -131,14 +136,14 @@
       p.name.textContent = n.name || "(unnamed)";
       p.name.title = n.name + (n.model ? " · " + n.model : "") + (n.orphan ? " (parent missing)" : "");
       var now = Date.now();
-      var dur = n.end === null ? (n.status === "running" ? now - origin - n.start : null) : n.end - n.start;
+      var dur = n.end === null ? (live(n, now) ? now - origin - n.start : null) : n.end - n.start;
       var meta = dur === null ? "—" : fmt(dur);
       if (n.tokens) meta = n.tokens.toLocaleString() + " tok · " + meta;
       if (n.children.length && !n.open) meta = "+" + n.children.length + " · " + meta;
       p.meta.textContent = meta;
       var left = (n.start / span) * 100;
       var width = ((endOf(n, now) - n.start) / span) * 100;
-      p.bar.className = "wf-bar " + typeClass(n.type) + (n.err ? " s-error" : n.status === "running" ? " s-running" : "");
+      p.bar.className = "wf-bar " + typeClass(n.type) + (n.err ? " s-error" : live(n, now) ? " s-running" : "");
       p.bar.style.left = Math.min(left, 99.8) + "%";
       p.bar.style.width = Math.max(width, 0.15) + "%";
       p.bar.title = (n.name || "") + ": starts at " + fmt(n.start) + (dur === null ? "" : ", lasts " + fmt(dur));
