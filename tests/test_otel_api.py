@@ -564,3 +564,45 @@ def test_times_out_of_range_reject_the_span(client):
         }
     }
     assert Run.objects.count() == 1
+
+
+def test_a_parent_arriving_with_a_grandchild_fixes_the_stored_child_first(client):
+    # Stored: child (its parent not yet seen). Then root and grandchild together.
+    post(client, export(pb_span(CHILD, ROOT, name="c", start=T0 + 1000)))
+    post(
+        client,
+        export(
+            pb_span(GRANDCHILD, CHILD, name="gc", start=T0 + 2000),
+            pb_span(ROOT, name="r"),
+        ),
+    )
+    r_seg = f"20251125T120000000000Z{rid(ROOT)}"
+    c_seg = f"20251125T120000000001Z{rid(CHILD)}"
+    g_seg = f"20251125T120000000002Z{rid(GRANDCHILD)}"
+    assert dict(Run.objects.values_list("name", "dotted_order")) == {
+        "r": r_seg,
+        "c": f"{r_seg}.{c_seg}",
+        "gc": f"{r_seg}.{c_seg}.{g_seg}",
+    }
+
+
+def test_a_late_root_reaches_every_stored_generation(client):
+    post(client, export(pb_span(GRANDCHILD, CHILD, start=T0 + 2000)))
+    post(client, export(pb_span(CHILD, ROOT, start=T0 + 1000)))
+    # Re-sending the child changes nothing.
+    post(client, export(pb_span(CHILD, ROOT, start=T0 + 1000)))
+    post(client, export(pb_span(ROOT)))
+    depths = sorted(
+        d.count(".") for d in Run.objects.values_list("dotted_order", flat=True)
+    )
+    assert depths == [0, 1, 2]
+
+
+def test_a_parent_cycle_does_not_hang(client):
+    post(client, export(pb_span(CHILD, GRANDCHILD), pb_span(GRANDCHILD, CHILD)))
+    assert dict(Run.objects.values_list("id", "parent_id")) == {
+        rid(CHILD): rid(GRANDCHILD),
+        rid(GRANDCHILD): rid(CHILD),
+    }
+    post(client, export(pb_span(CHILD, GRANDCHILD)))
+    assert Run.objects.count() == 2

@@ -6,6 +6,11 @@ are computed from the OTel ids), but a dotted order lists every ancestor, so
 when a parent arrives the dotted orders of its stored descendants are
 recomputed here and sent as patches through the same ingest call.
 
+Only the affected part of a trace is read: the stored parents of the batch's
+runs, the stored copies of the batch's runs, and their stored descendants,
+level by level through the parent index. A stored dotted order is as complete
+as the stored tree allows, so a parent's stored value is a sound prefix.
+
 The stored tree is read before the ingest transaction. Requests of one
 exporter are sequential, so this is exact for a process exporting its own
 traces; two processes exporting parts of one trace at the same instant can
@@ -15,6 +20,7 @@ leave a descendant's dotted order short (its parent link stays right).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,42 +28,52 @@ from runs.ingest.normalize import segment
 from runs.models import Run
 
 _CHUNK = 500
+# Deeper than any real agent trace; stops a parent cycle in stored data.
+MAX_DEPTH = 200
 
 
-def _stored_tree(trace_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple]:
-    ids = list(trace_ids)
-    out: dict[uuid.UUID, tuple] = {}
+def _stored(ids: Iterable[uuid.UUID], field: str) -> list[tuple]:
+    ids = list(ids)
+    rows: list[tuple] = []
     for start in range(0, len(ids), _CHUNK):
-        rows = Run.objects.filter(trace_id__in=ids[start : start + _CHUNK]).values_list(
-            "id", "parent_id", "start_time", "dotted_order"
-        )
-        for run_id, parent_id, start_time, dotted in rows:
-            out[run_id] = (parent_id, start_time, dotted)
-    return out
+        rows += Run.objects.filter(
+            **{f"{field}__in": ids[start : start + _CHUNK]}
+        ).values_list("id", "parent_id", "start_time", "dotted_order")
+    return rows
 
 
 def place(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Set ``dotted_order`` on each run; return patches for stored runs."""
     if not runs:
         return []
-    stored = _stored_tree({run["trace_id"] for run in runs})
+    # Runs whose dotted order is (re)computed: the batch, then descendants.
     nodes: dict[uuid.UUID, tuple[uuid.UUID | None, datetime]] = {
-        run_id: (parent, start) for run_id, (parent, start, _) in stored.items()
+        run["id"]: (run["parent_run_id"], run["start_time"]) for run in runs
     }
-    for run in runs:
-        nodes[run["id"]] = (run["parent_run_id"], run["start_time"])
-    dotted: dict[uuid.UUID, str] = {}
+    old: dict[uuid.UUID, str] = {
+        run_id: dotted for run_id, _, _, dotted in _stored(nodes, "id")
+    }
+    frontier = set(nodes)
+    for _ in range(MAX_DEPTH):
+        children = [row for row in _stored(frontier, "parent") if row[0] not in nodes]
+        if not children:
+            break
+        for run_id, parent_id, start_time, dotted in children:
+            nodes[run_id] = (parent_id, start_time)
+            old[run_id] = dotted
+        frontier = {row[0] for row in children}
+    outside = {parent for parent, _ in nodes.values() if parent and parent not in nodes}
+    # Parents outside the recomputed set keep their stored dotted order.
+    dotted: dict[uuid.UUID, str] = {
+        run_id: value for run_id, _, _, value in _stored(outside, "id")
+    }
 
     def resolve(run_id: uuid.UUID) -> str:
-        # Walk up to the first ancestor already resolved (or the top), then
-        # build the path back down; a parent cycle stops the walk.
+        # Walk up to the first run already placed (or the top), then build the
+        # path back down; a parent cycle stops the walk.
         chain: list[uuid.UUID] = []
-        seen: set[uuid.UUID] = set()
         current: uuid.UUID | None = run_id
-        while current is not None and current in nodes and current not in dotted:
-            if current in seen:
-                break
-            seen.add(current)
+        while current in nodes and current not in dotted and current not in chain:
             chain.append(current)
             current = nodes[current][0]
         prefix = dotted.get(current) if current is not None else None
@@ -67,11 +83,10 @@ def place(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             dotted[node] = prefix
         return dotted[run_id]
 
-    patches = []
     for run in runs:
         run["dotted_order"] = resolve(run["id"])
-    for run_id, (_, _, old) in stored.items():
-        new = resolve(run_id)
-        if new != old:
-            patches.append({"id": run_id, "dotted_order": new})
-    return patches
+    return [
+        {"id": run_id, "dotted_order": resolve(run_id)}
+        for run_id, value in old.items()
+        if resolve(run_id) != value
+    ]
