@@ -131,3 +131,14 @@ def test_skippable_frames_are_walked_over():
     assert decoders.zstd_frames_complete(skippable + frame)
     assert decoders.decompress(skippable + frame, "zstd", limit=100) == b"hello"
     assert not decoders.zstd_frames_complete(skippable[:-1])
+
+
+def test_reserved_looking_keys_in_a_run_object_are_plain_unknown_keys():
+    run_id = uuid.uuid4()
+    body = multipart(
+        part(f"post.{run_id}", {"id": str(run_id), "__fields__": 5, "name": "n"}),
+        part(f"post.{run_id}.inputs", {"q": 1}),
+    )
+    batch = decoders.decode_multipart(body, MULTIPART_TYPE)
+    assert batch.rejected == []
+    assert [op.values for op in batch.ops] == [{"name": "n", "inputs": {"q": 1}}]

@@ -254,17 +254,17 @@ def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) ->
     bad part is dropped whole, and the other runs of the request are kept.
     """
     batch = Batch()
-    runs: dict[tuple[str, str], dict[str, Any]] = {}
+    # (kind, run id) -> [inline run object, {field: value of its own part}]
+    runs: dict[tuple[str, str], list[Any]] = {}
     broken: dict[tuple[str, str], tuple[str, str, str]] = {}
-    order: list[tuple[str, str]] = []
     for name, ctype, payload in iter_parts(body, content_type):
         kind, _, rest = name.partition(".")
-        if kind in ("post", "patch"):
+        if kind == "post" or kind == "patch":
             run_id, _, field_name = rest.partition(".")
             key = (kind, run_id)
-            if key not in runs:
-                runs[key] = {}
-                order.append(key)
+            entry = runs.get(key)
+            if entry is None:
+                entry = runs[key] = [{}, {}]
             if field_name and field_name not in MULTIPART_FIELDS:
                 continue  # an unknown field part is ignored like an unknown key
             try:
@@ -273,15 +273,9 @@ def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) ->
                 broken.setdefault(key, (name, field_name or "run", str(exc)))
                 continue
             if field_name:
-                runs[key].setdefault("__fields__", {})[field_name] = value
+                entry[1][field_name] = value
             elif isinstance(value, dict):
-                runs[key].update(
-                    {
-                        k: v
-                        for k, v in value.items()
-                        if k not in runs[key].get("__fields__", {})
-                    }
-                )
+                entry[0].update(value)
             else:
                 broken.setdefault(key, (name, "run", "expected a JSON object"))
         elif kind == "feedback":
@@ -310,15 +304,13 @@ def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) ->
             )
         else:
             batch.reject(name or "(unnamed part)", "name", "unknown part name")
-    for key in order:
+    for key, (raw, fields) in runs.items():
         kind, run_id = key
         if key in broken:
             item, field_name, message = broken[key]
             batch.reject(item, field_name, message, run_id=run_id)
             continue
-        raw = runs[key]
-        fields = raw.pop("__fields__", {})
-        raw.update(fields)
+        raw.update(fields)  # a field's own part wins over the inline key
         batch.add_run(kind, raw, item=f"{kind}.{run_id}", run_id=run_id)
     # A run whose create or patch was rejected is not stored half-way.
     bad_ids = {_canonical(r.run_id) for r in batch.rejected if r.run_id}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -111,6 +112,53 @@ def _text(value: Any, field_name: str) -> str:
     return clean_text(value[:limit] if limit else value)
 
 
+def _object(value: Any, key: str) -> dict:
+    if isinstance(value, dict):
+        return value
+    if key == "outputs" or key == "inputs":
+        # A bare return value is wrapped the way the SDK does it.
+        return {"output" if key == "outputs" else "input": value}
+    raise InvalidField(key, f"expected an object, got {_kind(value)}")
+
+
+def _list(value: Any, key: str) -> list:
+    if not isinstance(value, list):
+        raise InvalidField(key, f"expected a list, got {_kind(value)}")
+    return value
+
+
+def _tags(value: Any, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise InvalidField(key, "expected a list of strings")
+    return value
+
+
+def _error(value: Any, key: str) -> str:
+    return clean_text(value if isinstance(value, str) else _error_text(value))
+
+
+# The keys this server understands and how each is checked; others are ignored.
+_FIELDS: dict[str, Callable[[Any, str], Any]] = {
+    "trace_id": parse_uuid,
+    "parent_run_id": parse_uuid,
+    "reference_example_id": parse_uuid,
+    "session_id": parse_uuid,
+    "start_time": parse_time,
+    "end_time": parse_time,
+    "name": _text,
+    "run_type": _text,
+    "session_name": _text,
+    "dotted_order": _text,
+    "inputs": _object,
+    "outputs": _object,
+    "extra": _object,
+    "serialized": _object,
+    "events": _list,
+    "tags": _tags,
+    "error": _error,
+}
+
+
 def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:
     """Check one create/patch dict; raise InvalidField naming the bad key."""
     if not isinstance(raw, dict):
@@ -122,37 +170,12 @@ def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:
         raise InvalidField("id", "is required")
     op = RunOp(kind=kind, id=parse_uuid(rid, "id"))
     values = op.values
+    fields = _FIELDS
     for key, value in raw.items():
-        if value is None:
-            continue
-        if key in ("trace_id", "parent_run_id", "reference_example_id", "session_id"):
-            values[key] = parse_uuid(value, key)
-        elif key in ("start_time", "end_time"):
-            values[key] = parse_time(value, key)
-        elif key in ("name", "run_type", "session_name", "dotted_order"):
-            values[key] = _text(value, key)
-        elif key in JSON_OBJECT_FIELDS:
-            if not isinstance(value, dict):
-                if key == "outputs" or key == "inputs":
-                    # A bare return value is wrapped the way the SDK does it.
-                    value = {"output" if key == "outputs" else "input": value}
-                else:
-                    raise InvalidField(key, f"expected an object, got {_kind(value)}")
-            values[key] = value
-        elif key == "events":
-            if not isinstance(value, list):
-                raise InvalidField(key, f"expected a list, got {_kind(value)}")
-            values[key] = value
-        elif key == "tags":
-            if not isinstance(value, list) or not all(
-                isinstance(t, str) for t in value
-            ):
-                raise InvalidField(key, "expected a list of strings")
-            values[key] = value
-        elif key == "error":
-            values[key] = clean_text(
-                value if isinstance(value, str) else _error_text(value)
-            )
+        if value is not None:
+            check = fields.get(key)
+            if check is not None:
+                values[key] = check(value, key)
     if "dotted_order" in values:
         _check_dotted_order(values["dotted_order"], op.id)
     return op

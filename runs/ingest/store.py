@@ -197,7 +197,9 @@ def _sqlite_time(value: datetime | None) -> str | None:
     # What Django's SQLite backend stores: naive UTC, str() of the datetime.
     if value is None:
         return None
-    return str(value.astimezone(UTC).replace(tzinfo=None))
+    if value.tzinfo is not UTC:  # the decoders already normalise to UTC
+        value = value.astimezone(UTC)
+    return str(value.replace(tzinfo=None))
 
 
 def _row_params(row: dict[str, Any], pg: bool) -> list[Any]:
