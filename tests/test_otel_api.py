@@ -606,3 +606,59 @@ def test_a_parent_cycle_does_not_hang(client):
     }
     post(client, export(pb_span(CHILD, GRANDCHILD)))
     assert Run.objects.count() == 2
+
+
+def test_json_with_uppercase_hex_ids_and_numeric_times(client):
+    body = orjson.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": {
+                        "attributes": [
+                            {"key": "service.name", "value": {"stringValue": "inn"}}
+                        ]
+                    },
+                    "scopeSpans": [
+                        {
+                            "scope": {
+                                "name": "lib",
+                                "version": "0.9",
+                                "attributes": [
+                                    {"key": "tier", "value": {"stringValue": "gold"}}
+                                ],
+                            },
+                            "spans": [
+                                {
+                                    "traceId": TRACE.upper(),
+                                    "spanId": CHILD.upper(),
+                                    "parentSpanId": ROOT.upper(),
+                                    "name": "server span",
+                                    "startTimeUnixNano": 1544712660000000000,
+                                    "endTimeUnixNano": 1544712661000000000,
+                                    "kind": 2,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    response = post(client, body, content_type="application/json")
+    assert (response.status_code, orjson.loads(response.content)) == (200, {})
+    run = Run.objects.get()
+    assert (run.id, run.parent_id, run.name, run.project.name) == (
+        rid(CHILD),
+        rid(ROOT),
+        "server span",
+        "inn",
+    )
+    assert (run.start_time, run.end_time) == (
+        datetime(2018, 12, 13, 14, 51, 0, tzinfo=UTC),
+        datetime(2018, 12, 13, 14, 51, 1, tzinfo=UTC),
+    )
+    assert run.extra["metadata"]["otel"]["scope"] == {
+        "name": "lib",
+        "version": "0.9",
+        "attributes": {"tier": "gold"},
+    }
