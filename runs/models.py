@@ -218,3 +218,32 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class RunRollup(models.Model):
+    """Hourly run counts for statistics, maintained by database triggers.
+
+    Every insert, update and delete of a run appends signed deltas here
+    (migration 0005), so sums over these rows are always exact whatever wrote
+    the run; ``runs.query.rollups.compact`` folds the deltas together.
+    """
+
+    hour = models.DateTimeField()
+    project_id = models.UUIDField(null=True, blank=True)
+    run_type = models.CharField(max_length=64)
+    status = models.CharField(max_length=16)
+    is_root = models.BooleanField()
+    # Root runs that ended: floor(20 * log10(latency in ms)), 20 buckets a decade.
+    latency_bucket = models.SmallIntegerField(null=True, blank=True)
+    # Sum of those latencies: a bucket's mean is the percentile estimate.
+    latency_ms = models.FloatField(default=0)
+    runs = models.BigIntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="run_rollup_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H:00} {self.run_type}/{self.status}: {self.runs}"

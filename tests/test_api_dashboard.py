@@ -223,7 +223,7 @@ def test_projects_route_lists_counts_and_error_rate(client, url):
         "trace_count": 1,
         "error_count": 1,
         "error_rate": 0.3333,
-        "last_run_start_time": "2026-11-20T12:00:00.200000+00:00",
+        "last_run_start_time": "2026-11-20T12:00:00+00:00",
     }
     assert body["projects"][1]["name"] == "empty"
     assert body["projects"][1]["run_count"] == 0

@@ -1,0 +1,124 @@
+"""Hourly rollups: triggers count every write, compaction keeps the sums."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db.models import Sum
+
+from runs.ingest import ingest
+from runs.ingest.batch import Batch
+from runs.models import Run, RunRollup
+from runs.query import rollups
+from runs.query.rollups import histogram_percentile
+from runs.query.scope import StatsScope
+from runs.query.stats import summary
+from tests.factories import ProjectFactory, RunFactory
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 20, 12, 15, tzinfo=UTC)
+
+
+def totals(**filters):
+    agg = RunRollup.objects.filter(**filters).aggregate(
+        runs=Sum("runs"), tokens=Sum("total_tokens")
+    )
+    return (agg["runs"] or 0, agg["tokens"] or 0)
+
+
+def test_inserts_updates_and_deletes_are_counted_by_the_database():
+    run = RunFactory(start_time=T0, status="running", end_time=None, total_tokens=5)
+    assert totals(status="running") == (1, 5)
+    run.status, run.end_time, run.total_tokens = "success", T0 + timedelta(1), 9
+    run.save()
+    assert totals(status="running") == (0, 0)
+    assert totals(status="success") == (1, 9)
+    run.name = "renamed"  # not a counted column: no new rows
+    rows = RunRollup.objects.count()
+    run.save()
+    assert RunRollup.objects.count() == rows
+    run.delete()
+    assert totals() == (0, 0)
+
+
+def test_the_ingest_upsert_is_counted_once_per_run():
+    batch = Batch()
+    for i in range(3):
+        batch.add_run(
+            "post",
+            {
+                "id": f"00000000-0000-4000-8000-00000000000{i}",
+                "name": "r",
+                "start_time": T0.isoformat(),
+                "end_time": (T0 + timedelta(seconds=i + 1)).isoformat(),
+                "session_name": "p",
+            },
+            item=f"post.{i}",
+        )
+    ingest(batch)
+    replay = Batch()
+    replay.add_run(
+        "patch",
+        {"id": "00000000-0000-4000-8000-000000000000", "error": "late failure"},
+        item="patch.0",
+    )
+    ingest(replay)
+    assert totals() == (3, 0)
+    assert totals(status="error") == (1, 0)
+    assert list(RunRollup.objects.values_list("hour", flat=True).distinct()) == [
+        datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    ]
+
+
+def test_compaction_folds_deltas_and_keeps_every_sum():
+    project = ProjectFactory(name="p")
+    for i in range(6):
+        run = RunFactory(project=project, start_time=T0 + timedelta(minutes=i))
+        run.status = "error"
+        run.error = "x"
+        run.save()
+    RunFactory(project=project, start_time=T0 + timedelta(hours=3)).delete()
+    before = summary(StatsScope())
+    assert RunRollup.objects.count() == 6 + 12 + 2
+    rollups.compact()
+    assert RunRollup.objects.count() == 1
+    assert summary(StatsScope()) == before
+    assert RunRollup.objects.get().runs == 6
+
+
+def test_compaction_runs_when_deltas_pile_up(monkeypatch):
+    monkeypatch.setattr(rollups, "COMPACT_ABOVE", 3)
+    for i in range(5):
+        RunFactory(start_time=T0 + timedelta(seconds=i))
+    rollups.compact_if_needed()
+    assert RunRollup.objects.count() == 1
+    rollups.compact_if_needed()
+    assert RunRollup.objects.count() == 1
+    RunRollup.objects.all().delete()
+    rollups.compact()
+    assert RunRollup.objects.count() == 0
+
+
+def test_latency_percentiles_come_from_the_histogram():
+    for ms in [100, 100, 100, 2000, 50_000]:
+        RunFactory(start_time=T0, end_time=T0 + timedelta(milliseconds=ms))
+    body = summary(StatsScope())
+    assert body["latency_ms"] == {"p50": 100.0, "p95": 50000.0, "p99": 50000.0}
+    assert histogram_percentile([], 50) is None
+    assert histogram_percentile([(60, 2, 2100.0), (70, 2, 20000.0)], 50) == 1050.0
+
+
+def test_summary_time_range_is_whole_hours_and_projects_narrow_it():
+    a, b = ProjectFactory(name="a"), ProjectFactory(name="b")
+    RunFactory(project=a, start_time=T0)
+    RunFactory(project=b, start_time=T0 + timedelta(hours=5))
+    scope = StatsScope(start=T0 + timedelta(minutes=30), end=T0 + timedelta(hours=1))
+    assert summary(scope)["total_runs"] == 1
+    assert summary(StatsScope(project_ids=[b.id]))["total_runs"] == 1
+    body = summary(
+        StatsScope(project_ids=[a.id, b.id], start=T0, end=T0 + timedelta(hours=6))
+    )
+    assert [p["name"] for p in body["recent_projects"]] == ["b", "a"]
+    assert body["time_series"]["bucket"] == "hour"
+    assert [p["runs"] for p in body["time_series"]["points"][:6]] == [1, 0, 0, 0, 0, 1]
+    assert Run.objects.count() == 2
