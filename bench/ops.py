@@ -151,6 +151,9 @@ def main() -> None:
     parser.add_argument("--baseline-seconds", type=float, default=15)
     parser.add_argument("--workdir", default="/tmp/agentspy-bench")
     parser.add_argument("--skip-seed", action="store_true")
+    parser.add_argument(
+        "--purge-batch-size", type=int, default=200, help="purge_runs --batch-size"
+    )
     options = parser.parse_args()
 
     workdir = Path(options.workdir)
@@ -217,7 +220,16 @@ def main() -> None:
         base_start = time.monotonic()
         time.sleep(options.baseline_seconds)
         purge_start = time.monotonic()
-        seconds, rss, out = run_command(["purge_runs", "--older-than", "15d"], env)
+        seconds, rss, out = run_command(
+            [
+                "purge_runs",
+                "--older-than",
+                "15d",
+                "--batch-size",
+                str(options.purge_batch_size),
+            ],
+            env,
+        )
         purge_end = time.monotonic()
         time.sleep(2)
         load.stop()
