@@ -32,6 +32,7 @@ admin.site.index_title = "Traces, projects and keys"
 admin.site.site_url = "/"
 
 MAX_PRETTY_CHARS = 200_000
+PAYLOAD_FIELDS = ("inputs", "outputs", "extra", "events", "serialized", "error")
 CHILDREN_SHOWN = 50
 
 
@@ -78,6 +79,61 @@ def format_duration(run: Run) -> str:
     return f"{ms:,.0f} ms" if ms < 1000 else f"{ms / 1000:,.2f} s"
 
 
+class LevelFilter(admin.SimpleListFilter):
+    """Root runs (one per trace) unless asked for all runs.
+
+    Roots are what a person browses, and their newest-first order comes from a
+    partial index; sorting every run by start time reads the whole table.
+    """
+
+    title = "level"
+    parameter_name = "level"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("all", "All runs"), ("children", "Child runs only")]
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Root runs (traces)",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "all" or _narrowed(request):
+            return queryset
+        if self.value() == "children":
+            return queryset.filter(parent__isnull=False)
+        return queryset.filter(parent__isnull=True)
+
+
+def _narrowed(request: HttpRequest) -> bool:
+    """A search or a parent link asks for specific runs, whatever their level."""
+    return bool(request.GET.get("q") or request.GET.get("parent__id__exact"))
+
+
+class RunTypeFilter(admin.SimpleListFilter):
+    """Fixed choices: listing the distinct run types would scan every run."""
+
+    title = "run type"
+    parameter_name = "run_type"
+    TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(t, t) for t in self.TYPES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(run_type=self.value()) if self.value() else queryset
+
+
 def _traces_of(queryset: QuerySet) -> list[uuid.UUID]:
     return list(queryset.order_by().values_list("trace_id", flat=True).distinct())
 
@@ -93,9 +149,17 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
         "duration",
         "total_tokens",
     ]
-    list_filter = ["project", "run_type", "status"]
+    # No date_hierarchy: drawing it runs DISTINCT date_trunc and MIN/MAX over
+    # every run (19 s and 3 s on SQLite at 300k runs); these date links cost
+    # nothing to draw and filter through the start_time range.
+    list_filter = [
+        LevelFilter,
+        "project",
+        RunTypeFilter,
+        "status",
+        ("start_time", admin.DateFieldListFilter),
+    ]
     list_select_related = ["project"]
-    date_hierarchy = "start_time"
     search_fields = ["name"]
     search_help_text = "A run or trace id, or text in names, inputs, outputs, errors."
     ordering = ["-start_time"]
@@ -153,6 +217,14 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs arrive through the API only
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match and match.url_name == "runs_run_changelist":
+            # The list shows none of the bodies; do not read them.
+            queryset = queryset.defer(*PAYLOAD_FIELDS)
+        return queryset
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

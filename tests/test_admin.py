@@ -1,10 +1,12 @@
 """The Django admin screens for runs, projects, feedback, attachments and keys."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from runs import admin as runs_admin
 from runs.models import ApiKey, Attachment, Feedback, Run
@@ -45,12 +47,39 @@ def test_run_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
     assert "5 total" not in html
 
 
-def test_run_changelist_filters_and_date_hierarchy(admin_client):
+def test_run_changelist_filters_by_type_status_and_date(admin_client):
     RunFactory(name="a-chain")
     RunFactory(name="a-tool", run_type="tool", status="error")
-    response = admin_client.get("/admin/runs/run/?run_type=tool&status__exact=error")
-    assert [r.name for r in response.context["cl"].result_list] == ["a-tool"]
-    assert admin_client.get("/admin/runs/run/?start_time__year=2026").status_code == 200
+    RunFactory(name="old", start_time=timezone.now() - timedelta(days=30))
+
+    def names(query):
+        response = admin_client.get(f"/admin/runs/run/?{query}")
+        return sorted(r.name for r in response.context["cl"].result_list)
+
+    assert names("run_type=tool&status__exact=error") == ["a-tool"]
+    today = timezone.now().date()
+    week_ago = today - timedelta(days=7)
+    tomorrow = today + timedelta(days=1)
+    assert names(f"start_time__gte={week_ago}&start_time__lt={tomorrow}") == [
+        "a-chain",
+        "a-tool",
+    ]
+
+
+def test_run_changelist_shows_roots_unless_asked_for_all_runs(admin_client):
+    root = RunFactory(name="root")
+    RunFactory(parent=root, name="child")
+
+    def names(query):
+        response = admin_client.get(f"/admin/runs/run/?{query}")
+        return sorted(r.name for r in response.context["cl"].result_list)
+
+    assert names("") == ["root"]
+    assert names("level=all") == ["child", "root"]
+    assert names("level=children") == ["child"]
+    assert names(f"parent__id__exact={root.id}") == ["child"]
+    html = admin_client.get("/admin/runs/run/").content.decode()
+    assert "Root runs (traces)" in html
 
 
 def test_run_search_by_id_trace_id_and_text(admin_client):
@@ -123,7 +152,7 @@ def test_export_action_streams_whole_traces_as_jsonl(admin_client):
     child = RunFactory(parent=root, name="child")
     RunFactory(name="unrelated")
     response = admin_client.post(
-        "/admin/runs/run/",
+        "/admin/runs/run/?level=all",
         {"action": "export_traces_jsonl", ACTION_CHECKBOX_NAME: [str(child.id)]},
     )
     assert response["Content-Disposition"] == 'attachment; filename="traces.jsonl"'
@@ -137,14 +166,14 @@ def test_delete_whole_traces_asks_then_deletes_every_run(admin_client):
     FeedbackFactory(run_id=child.id, trace_id=root.trace_id)
     keep = RunFactory(name="keep")
     form = {"action": "delete_whole_traces", ACTION_CHECKBOX_NAME: [str(child.id)]}
-    confirm = admin_client.post("/admin/runs/run/", form)
+    confirm = admin_client.post("/admin/runs/run/?level=all", form)
     html = confirm.content.decode()
     assert (
         "This deletes <strong>1</strong> whole trace: <strong>2</strong> runs" in html
     )
     assert Run.objects.count() == 3
     done = admin_client.post(
-        "/admin/runs/run/", {**form, "confirm": "yes"}, follow=True
+        "/admin/runs/run/?level=all", {**form, "confirm": "yes"}, follow=True
     )
     assert "Deleted 1 traces (2 runs)." in done.content.decode()
     assert list(Run.objects.values_list("id", flat=True)) == [keep.id]
