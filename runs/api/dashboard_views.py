@@ -15,6 +15,7 @@ from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +43,25 @@ def params_of(serializer_class: type[Serializer]) -> list[OpenApiParameter]:
     ]
 
 
+def filter_params(filterset_class: type) -> list[OpenApiParameter]:
+    """The filters of a FilterSet as OpenAPI query parameters."""
+    params = []
+    for name, flt in filterset_class.base_filters.items():
+        choices = flt.extra.get("choices")
+        params.append(
+            OpenApiParameter(
+                name,
+                OpenApiTypes.STR,
+                enum=[value for value, _ in choices] if choices else None,
+                description=str(flt.extra.get("help_text") or ""),
+            )
+        )
+    return params
+
+
+RUN_FILTER_PARAMS = filter_params(RunFilter)
+
+
 class RunReadView(GenericAPIView):
     """Base of the views that read runs through ``RunFilter``."""
 
@@ -58,6 +78,7 @@ class RootRunsView(RunReadView):
     @extend_schema(
         summary="Root runs (one per trace) with per-trace counts and tokens",
         parameters=[
+            *RUN_FILTER_PARAMS,
             OpenApiParameter("limit", int, description="1..200, default 50"),
             OpenApiParameter("offset", int),
             OpenApiParameter("fields", str, description="inputs,outputs,extra,..."),
@@ -118,13 +139,12 @@ class StatsSummaryView(GenericAPIView):
 
     @extend_schema(
         summary="Totals, distributions, latency percentiles, tokens, time series",
+        parameters=filter_params(StatsFilter),
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
         filterset = StatsFilter(request.query_params, queryset=Run.objects.none())
         if not filterset.is_valid():
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError(filterset.errors)
         scope = filterset.stats_scope(
             limit_to_scope(request, Project.objects.all(), field="name")

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 
-from runs.api.dashboard_views import RunReadView, validated
+from runs.api.dashboard_views import RUN_FILTER_PARAMS, RunReadView, validated
 from runs.api.serializers import ExportParams
 from runs.export import FORMATS, stream_export
 
@@ -27,7 +27,8 @@ class ExportRunsView(RunReadView):
     @extend_schema(
         summary="Export the filtered runs, streamed",
         parameters=[
-            OpenApiParameter("format", str, enum=list(FORMATS), default="jsonl")
+            OpenApiParameter("format", str, enum=list(FORMATS), default="jsonl"),
+            *RUN_FILTER_PARAMS,
         ],
         responses={200: OpenApiTypes.BINARY},
     )

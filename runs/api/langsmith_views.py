@@ -104,6 +104,7 @@ class SessionListView(GenericAPIView):
     pagination_class = None
 
     @extend_schema(
+        operation_id="sessions_list",
         summary="List projects (offset paging)",
         parameters=params_of(SessionParams),
         responses={200: OpenApiTypes.OBJECT},
@@ -332,6 +333,7 @@ class FeedbackListView(GenericAPIView):
     pagination_class = None
 
     @extend_schema(
+        operation_id="feedback_list",
         summary="List feedback (run= filter, offset paging)",
         parameters=params_of(FeedbackParams),
         responses={200: OpenApiTypes.OBJECT},

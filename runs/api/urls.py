@@ -4,6 +4,7 @@ from django.urls import path
 
 from agentspy import health
 from runs.api import dashboard_views, export_views, ingest_views, langsmith_views
+from runs.api import schema as _schema  # noqa: F401 - registers OpenAPI extensions
 from runs.otel.views import OTLPTracesView
 
 urlpatterns = [
