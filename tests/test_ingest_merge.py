@@ -494,3 +494,52 @@ def test_timestamps_without_fraction_with_z_and_as_epoch_milliseconds():
     )
     expected = datetime(2026, 11, 25, 13, 40, 22, tzinfo=UTC)
     assert {r.start_time for r in Run.objects.all()} == {expected}
+
+
+def test_a_patch_of_a_stored_run_without_a_project_creates_no_default_project():
+    run_id = uuid.uuid4()
+    ingest(_batch(("post", _create(run_id))))
+    ingest(_batch(("patch", _patch(run_id))))
+    assert list(Project.objects.values_list("name", flat=True)) == ["demo"]
+    assert Run.objects.get(id=run_id).project.name == "demo"
+
+
+def test_a_patch_alone_of_an_unknown_run_goes_to_the_default_project():
+    run_id = uuid.uuid4()
+    result = ingest(_batch(("patch", _patch(run_id))))
+    assert result.accepted == [run_id]
+    assert Run.objects.get(id=run_id).project.name == "default"
+
+
+def test_a_child_derived_under_a_stored_parent_follows_the_stored_dotted_order():
+    root, child = uuid.uuid4(), uuid.uuid4()
+    stored_dotted = f"20261125T134000000000Z{root}"
+    ingest(_batch(("post", _create(root, dotted_order=stored_dotted))))
+    # The parent's create is replayed without tree fields next to a new child.
+    ingest(
+        _batch(
+            ("post", _create(root)),
+            ("post", _create(child, parent_run_id=str(root), start_time=T1)),
+        )
+    )
+    run = Run.objects.get(id=child)
+    assert run.trace_id == root
+    assert run.dotted_order == f"{stored_dotted}.20261125T134023000000Z{child}"
+    assert Run.objects.get(id=root).dotted_order == stored_dotted
+
+
+def test_stored_and_new_runs_in_one_request_are_each_merged_right():
+    old, new = uuid.uuid4(), uuid.uuid4()
+    ingest(_batch(("post", _create(old, name="old"))))
+    result = ingest(
+        _batch(("patch", _patch(old)), ("post", _create(new, name="new", end_time=T1)))
+    )
+    assert result.accepted == [old, new]
+    runs = {r.id: r for r in Run.objects.all()}
+    assert (runs[old].name, runs[old].status, runs[old].outputs) == (
+        "old",
+        "success",
+        {"a": "y"},
+    )
+    assert (runs[new].name, runs[new].status) == ("new", "success")
+    assert runs[old].created_at < runs[old].updated_at

@@ -24,7 +24,14 @@ class ProjectResolver:
         self.by_name: dict[str, uuid.UUID | None] = {}
         self.by_id: dict[uuid.UUID, str | None] = {}
 
-    def assign(self, row: dict[str, Any], guard: ProjectGuard | None) -> None:
+    def assign(
+        self,
+        row: dict[str, Any],
+        guard: ProjectGuard | None,
+        *,
+        lazy_default: bool = False,
+    ) -> None:
+        """Note the row's target project; ``lazy_default`` waits to need it."""
         session_id = row.pop("session_id", None)
         name = row.pop("session_name", None)
         if session_id is not None:
@@ -35,7 +42,8 @@ class ProjectResolver:
             self.by_name.setdefault(name, None)
         elif row.get("project_id") is None:
             row["_project"] = ("name", self.default)
-            self.by_name.setdefault(self.default, None)
+            if not lazy_default:
+                self.by_name.setdefault(self.default, None)
         if guard is not None:
             target = row.get("_project")
             if target is None:
@@ -72,12 +80,23 @@ class ProjectResolver:
                 found.update(store.project_ids(missing))
             self.by_name.update(found)
 
+    def is_lazy(self, row: dict[str, Any]) -> bool:
+        target = row.get("_project")
+        return (
+            target is not None
+            and target[0] == "name"
+            and (self.by_name.get(target[1]) is None)
+        )
+
     def id_for(self, row: dict[str, Any]) -> uuid.UUID | None:
         target = row.pop("_project", None)
         if target is None:
             return row.get("project_id")
         if target[0] == "id":
             return target[1]
+        if self.by_name.get(target[1]) is None:
+            self.by_name[target[1]] = None
+            self.resolve()
         return self.by_name[target[1]]
 
     def names(self) -> set[str]:

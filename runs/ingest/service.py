@@ -75,44 +75,16 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
     aimed at a project the caller may not write to.
     """
     result = IngestResult(rejected=list(batch.rejected))
-    creates, patches = _fold(batch.ops)
     files = save_files(batch)
     try:
+        plan = _Plan(batch, project_guard)
         with transaction.atomic():
             # Attachments replace by (run, name), so their runs are locked too.
-            store.lock_runs(
-                creates.keys()
-                | patches.keys()
-                | {attachment.run_id for attachment in files}
-            )
-            stored = store.load_runs(creates.keys() | patches.keys())
-            projects = ProjectResolver(batch.default_project)
-            rows = []
-            for run_id in _ordered_ids(batch.ops):
-                try:
-                    row = _merge(
-                        stored.get(run_id),
-                        creates.get(run_id, {}),
-                        patches.get(run_id, {}),
-                    )
-                    row["id"] = run_id
-                    projects.assign(row, project_guard)
-                except InvalidField as exc:
-                    result.rejected.append(
-                        Rejection("run", exc.field, exc.message, run_id=str(run_id))
-                    )
-                    continue
-                rows.append(row)
-            _derive_tree(rows, stored)
-            projects.resolve()
-            now = timezone.now()
-            for row in rows:
-                row["project_id"] = projects.id_for(row)
-                row["updated_at"] = now
-                row.setdefault("created_at", now)
-            store.upsert_runs(rows)
-            result.accepted = [row["id"] for row in rows]
-            result.projects = projects.names()
+            store.lock_runs({*plan.ids, *(attachment.run_id for attachment in files)})
+            plan.write()
+            result.accepted = plan.accepted()
+            result.rejected.extend(plan.rejected.values())
+            result.projects = plan.projects.names()
             result.feedback = store_feedback(batch.feedback, result.rejected)
             result.attachments = store_attachments(files)
     except BaseException:
@@ -120,6 +92,83 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
             attachment.file.delete(save=False)
         raise
     return result
+
+
+class _Plan:
+    """The rows of one request, merged before any lock is taken.
+
+    They are merged as if none of the runs were stored yet; inside the write
+    transaction only the runs found stored (usually none: an SDK request
+    mostly carries new runs) are merged again. SQLite holds one write lock for
+    the whole database, so the work done inside it bounds ingestion.
+    """
+
+    def __init__(self, batch: Batch, guard: ProjectGuard | None) -> None:
+        self.creates, self.patches = _fold(batch.ops)
+        self.ids = _ordered_ids(batch.ops)
+        self.guard = guard
+        self.projects = ProjectResolver(batch.default_project)
+        self.rejected: dict[uuid.UUID, Rejection] = {}
+        self.rows = self._merge(self.ids, {})
+        _derive_tree(list(self.rows.values()))
+        self.projects.resolve()
+        self.now = timezone.now()
+        # A run without a project nor a create goes to the default project
+        # only if it turns out not to be stored: its values wait for the lock.
+        self.params = {
+            rid: self._params(row)
+            for rid, row in self.rows.items()
+            if not self.projects.is_lazy(row)
+        }
+
+    def _merge(
+        self, ids: list[uuid.UUID], stored: dict[uuid.UUID, dict[str, Any]]
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        rows: dict[uuid.UUID, dict[str, Any]] = {}
+        for run_id in ids:
+            create = self.creates.get(run_id, {})
+            try:
+                row = _merge(stored.get(run_id), create, self.patches.get(run_id, {}))
+                row["id"] = run_id
+                self.projects.assign(row, self.guard, lazy_default=not create)
+            except InvalidField as exc:
+                self.rejected[run_id] = Rejection(
+                    "run", exc.field, exc.message, run_id=str(run_id)
+                )
+                continue
+            rows[run_id] = row
+        return rows
+
+    def _params(self, row: dict[str, Any]) -> list[Any]:
+        row["project_id"] = self.projects.id_for(row)
+        row["updated_at"] = self.now
+        row.setdefault("created_at", self.now)
+        return store.row_params(row)
+
+    def write(self) -> None:
+        """Check which runs are stored, merge those again, upsert every row."""
+        existing = store.existing_ids(self.ids)
+        if existing:
+            # Runs placed under a stored run by derivation are placed again.
+            redo = [
+                rid
+                for rid in self.ids
+                if rid in existing or self.rows.get(rid, {}).get("_derived")
+            ]
+            for rid in redo:
+                self.rows.pop(rid, None)
+                self.params.pop(rid, None)
+                self.rejected.pop(rid, None)
+            again = self._merge(redo, store.load_runs(existing))
+            _derive_tree(list(again.values()), placed=self.rows)
+            self.rows.update(again)
+        for rid, row in self.rows.items():
+            if rid not in self.params:
+                self.params[rid] = self._params(row)
+        store.upsert_params([self.params[rid] for rid in self.accepted()])
+
+    def accepted(self) -> list[uuid.UUID]:
+        return [rid for rid in self.ids if rid in self.rows]
 
 
 def _ordered_ids(ops: Iterable[RunOp]) -> list[uuid.UUID]:
@@ -185,9 +234,14 @@ def _merge(
     return row
 
 
-def _derive_tree(rows: list[dict[str, Any]], stored: dict[uuid.UUID, dict]) -> None:
-    """Fill trace_id, parent and dotted_order where a client left them out."""
-    by_id = {row["id"]: row for row in rows}
+def _derive_tree(
+    rows: list[dict[str, Any]], placed: dict[uuid.UUID, dict[str, Any]] | None = None
+) -> None:
+    """Fill trace_id, parent and dotted_order where a client left them out.
+
+    ``placed`` are rows of the same request whose tree is already known.
+    """
+    by_id = {**(placed or {}), **{row["id"]: row for row in rows}}
     missing_parents = {
         row["parent_run_id"]
         for row in rows
@@ -208,6 +262,7 @@ def _derive_tree(rows: list[dict[str, Any]], stored: dict[uuid.UUID, dict]) -> N
             if parent_id in by_id and not parent.get("_tree_done"):
                 resolve(parent, depth + 1)
         if not row.get("trace_id"):
+            row["_derived"] = True
             row["trace_id"] = (
                 trace_id_from_dotted_order(dotted)
                 if dotted
@@ -217,6 +272,7 @@ def _derive_tree(rows: list[dict[str, Any]], stored: dict[uuid.UUID, dict]) -> N
             ) or row["id"]
         if not dotted and row.get("_created"):
             # A patch alone does not place a run; its create will.
+            row["_derived"] = True
             own = segment(row["start_time"], row["id"])
             parent_dotted = (parent or {}).get("dotted_order")
             row["dotted_order"] = f"{parent_dotted}.{own}" if parent_dotted else own

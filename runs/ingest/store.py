@@ -249,14 +249,42 @@ def _upsert_sql(rows: int = 1) -> str:
 SQLITE_ROWS_PER_STATEMENT = 500
 
 
-def upsert_runs(rows: list[dict[str, Any]]) -> None:
-    if not rows:
+def row_params(row: dict[str, Any]) -> list[Any]:
+    """The bound values of one row for ``upsert_params``."""
+    return _row_params(row, _is_pg())
+
+
+def upsert_params(params: list[list[Any]]) -> None:
+    """Insert or replace whole rows, given as ``row_params`` lists."""
+    if not params:
         return
     with connection.cursor() as cursor:
         if _is_pg():
-            cursor.executemany(_upsert_sql(), [_row_params(row, True) for row in rows])
+            cursor.executemany(_upsert_sql(), params)
             return
-        for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
-            chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
-            params = [value for row in chunk for value in _row_params(row, False)]
-            cursor.execute(_upsert_sql(len(chunk)), params)
+        for start in range(0, len(params), SQLITE_ROWS_PER_STATEMENT):
+            chunk = params[start : start + SQLITE_ROWS_PER_STATEMENT]
+            cursor.execute(
+                _upsert_sql(len(chunk)), [value for row in chunk for value in row]
+            )
+
+
+def upsert_runs(rows: list[dict[str, Any]]) -> None:
+    """Insert or replace whole rows given as dicts of column values."""
+    upsert_params([row_params(row) for row in rows])
+
+
+def existing_ids(ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these runs are stored (an index probe, no row data)."""
+    ids = list(ids)
+    found: set[uuid.UUID] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = [_uuid_param(i) for i in ids[start : start + 500]]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT id FROM {TABLE} WHERE id IN ({marks})",  # noqa: S608
+                chunk,
+            )
+            found.update(_from_db_uuid(value) for (value,) in cursor.fetchall())
+    return found
