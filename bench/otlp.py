@@ -9,6 +9,7 @@ raw ceiling are the runs the server stores for these spans.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
@@ -31,6 +32,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 # The mapping is the server's own code, which needs configured settings.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentspy.settings")
 django.setup()
+# Django's logging config would otherwise log every benchmark request.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 from runs.ingest.normalize import segment  # noqa: E402
 from runs.otel.decode import decode_protobuf  # noqa: E402
