@@ -65,7 +65,9 @@ class ServerProcess:
         command: list[str] | None = None,
         port: int | None = None,
         log_path: Path | None = None,
+        start_timeout: float = 60,
     ) -> None:
+        self.start_timeout = start_timeout
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = command or gunicorn_command(self.port)
@@ -83,7 +85,8 @@ class ServerProcess:
         )
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> ServerProcess:
+    def start(self, timeout: float | None = None) -> ServerProcess:
+        timeout = timeout or self.start_timeout
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
