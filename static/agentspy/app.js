@@ -178,7 +178,28 @@
     tick();
     window.setInterval(tick, 1000);
   });
-  document.addEventListener("htmx:afterSwap", tick);
+  // Polling pauses while the tab is hidden: nobody is watching, the server rests.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail.elt.getAttribute("hx-trigger") || "";
+    if (document.hidden && trigger.indexOf("every") === 0) event.preventDefault();
+  });
+
+  // Rows that a poll brought in flash once, so new traces catch the eye.
+  var knownRows = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    knownRows = {};
+    document.querySelectorAll("tr[data-id]").forEach(function (row) {
+      knownRows[row.getAttribute("data-id")] = true;
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (knownRows) {
+      document.querySelectorAll("tr[data-id]").forEach(function (row) {
+        if (!knownRows[row.getAttribute("data-id")]) row.classList.add("new-row");
+      });
+    }
+    tick();
+  });
 
   window.AgentSpy = { formatDuration: formatDuration, formatRelative: formatRelative, tick: tick };
 })();

@@ -101,6 +101,8 @@ def test_new_traces_arrive_without_a_reload(web):
         "#traces-table td.name a:text('arrived-later')", timeout=15_000
     )
     assert page.evaluate("window.__sameDocument") is True
+    new_row = page.locator("#traces-table tbody tr").first
+    assert "new-row" in new_row.get_attribute("class")
     web.shot("traces-live-update")
 
 
