@@ -95,9 +95,14 @@ def test_a_postgresql_process_opens_a_pool_of_database_pool_size():
 
 @pytest.mark.e2e
 def test_production_server_serves_static_files_itself(transactional_db):
-    with ServerProcess(env=production_env()) as server:
+    # Production start-up (whitenoise indexes every static file) is slow on a
+    # busy machine: allow more than the default 30 s.
+    server = ServerProcess(env=production_env()).start(timeout=120)
+    try:
         url = f"{server.url}/static/admin/css/base.css"
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.status == 200
             assert response.headers["Content-Type"].startswith("text/css")
             assert b"body" in response.read()
+    finally:
+        server.stop()

@@ -37,11 +37,15 @@ def test_gunicorn_workers_share_counters_through_the_multiprocess_dir(
 ):
     """Two workers each count their own requests; one scrape sums them."""
     env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "API_PREFIX": "/api/v1"}
-    with ServerProcess(env=env) as server:
+    # A generous start-up timeout: CI machines are busy.
+    server = ServerProcess(env=env).start(timeout=120)
+    try:
         for _ in range(20):
             post(server.url, "mp-demo")
         with urllib.request.urlopen(f"{server.url}/metrics", timeout=30) as response:
             text = response.read().decode()
+    finally:
+        server.stop()
     values = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
         for family in text_string_to_metric_families(text)

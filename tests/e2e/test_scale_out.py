@@ -8,6 +8,7 @@ with its end.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import urllib.request
 import uuid
@@ -67,7 +68,14 @@ def test_two_servers_on_one_database_store_every_acknowledged_run_once(
     if connection.vendor != "postgresql":
         pytest.skip("scale-out shares one PostgreSQL database; SQLite is one file")
     env = {"API_PREFIX": "/api/v1", "DATABASE_POOL_SIZE": "4"}
-    with ServerProcess(env=env) as one, ServerProcess(env=env) as two:
+    with contextlib.ExitStack() as stack:
+        # Generous start-up timeouts: CI machines are busy.
+        one = ServerProcess(env=env)
+        stack.callback(one.stop)
+        one.start(timeout=120)
+        two = ServerProcess(env=env)
+        stack.callback(two.stop)
+        two.start(timeout=120)
         acked: list[str] = []
         finished: list[str] = []
         threads = [
