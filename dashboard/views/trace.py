@@ -134,7 +134,13 @@ def panel_context(run: Run) -> dict[str, Any]:
 
 
 def _get_run(trace_id: uuid.UUID, run_id: uuid.UUID) -> Run:
-    run = Run.objects.select_related("project").filter(id=run_id).first()
+    # The bodies come once, through run_io(), when the panel is built.
+    run = (
+        Run.objects.select_related("project")
+        .defer("inputs", "outputs", "extra", "events", "serialized")
+        .filter(id=run_id)
+        .first()
+    )
     if run is None or run.trace_id != trace_id:
         raise Http404("No such run in this trace.")
     return run
