@@ -68,3 +68,16 @@ def test_browsable_api_renders_every_read_route(client, api_prefix, path):
     assert b"Agent Spy" in response.content or b"Django REST framework" in (
         response.content
     )
+
+
+@pytest.mark.parametrize("route", ["runs/batch", "runs/multipart", "runs"])
+def test_get_on_an_ingest_route_describes_it(client, api_prefix, route):
+    body = client.get(f"{api_prefix}/{route}").json()
+    assert body["methods"] == ["POST"]
+    assert body["route"] == f"{api_prefix}/{route}"
+    assert (
+        body["send_traces_with"] == f"LANGCHAIN_ENDPOINT=http://testserver{api_prefix}"
+    )
+    page = client.get(f"{api_prefix}/{route}", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200
+    assert b"POST" in page.content

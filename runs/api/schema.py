@@ -22,13 +22,16 @@ ACCEPTED = {202: OpenApiTypes.OBJECT, 422: OpenApiTypes.OBJECT}
 def _describe(target: str, **methods: dict[str, Any]) -> type[OpenApiViewExtension]:
     class Extension(OpenApiViewExtension):
         target_class = target
+        # runs.api.help_pages serves subclasses of these views.
+        match_subclasses = True
 
         def view_replacement(self) -> type:
+            view = self.target
             attrs = {
-                name: extend_schema(**kwargs)(getattr(self.target_class, name))
+                name: extend_schema(**kwargs)(getattr(view, name))
                 for name, kwargs in methods.items()
             }
-            return type(self.target_class.__name__, (self.target_class,), attrs)
+            return type(view.__name__, (view,), attrs)
 
     return Extension
 

@@ -5,17 +5,22 @@ from django.urls import path
 from agentspy import health
 from runs.api import dashboard_views, export_views, ingest_views, langsmith_views
 from runs.api import schema as _schema  # noqa: F401 - registers OpenAPI extensions
+from runs.api.help_pages import with_help
 from runs.otel.views import OTLPTracesView
 
 urlpatterns = [
     path("info", ingest_views.InfoView.as_view(), name="info"),
     path(
         "runs/multipart",
-        ingest_views.MultipartIngestView.as_view(),
+        with_help(ingest_views.MultipartIngestView, "runs/multipart"),
         name="runs-multipart",
     ),
-    path("runs/batch", ingest_views.BatchIngestView.as_view(), name="runs-batch"),
-    path("runs", ingest_views.RunCreateView.as_view(), name="runs-create"),
+    path(
+        "runs/batch",
+        with_help(ingest_views.BatchIngestView, "runs/batch"),
+        name="runs-batch",
+    ),
+    path("runs", with_help(ingest_views.RunCreateView, "runs"), name="runs-create"),
     path("runs/<uuid:run_id>", ingest_views.RunDetailView.as_view(), name="run-detail"),
     path("health", health.health, name="api-health"),
     # Exploration API: dashboard JSON, LangSmith read routes, export.
