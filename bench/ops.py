@@ -192,12 +192,17 @@ def main() -> None:
     )
 
     url = f"http://127.0.0.1:{options.port}"
+    empty_config = workdir / "gunicorn-empty.conf.py"
+    empty_config.write_text("")
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
             "agentspy.wsgi:application",
+            # Only the flags below: a local gunicorn.conf.py must not change them.
+            "--config",
+            str(empty_config),
             "--bind",
             f"127.0.0.1:{options.port}",
             "--workers",
