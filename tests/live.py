@@ -39,21 +39,27 @@ def database_url_of_test_db() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
 
 
-def gunicorn_command(port: int, *, workers: int = 2) -> list[str]:
+# The production command of README "Production" (a test keeps the two equal).
+PRODUCTION_ARGS = [
+    "-c",
+    "gunicorn.conf.py",
+    "agentspy.wsgi:application",
+    "--workers",
+    "2",
+    "--threads",
+    "4",
+]
+
+
+def gunicorn_command(port: int) -> list[str]:
     """The production command of the README, bound to a test port."""
     return [
         sys.executable,
         "-m",
         "gunicorn",
-        "agentspy.wsgi:application",
+        *PRODUCTION_ARGS,
         "--bind",
         f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        "4",
-        "--timeout",
-        "60",
     ]
 
 

@@ -187,10 +187,16 @@ def _io(
     return None
 
 
-def _messages(span: Span, used: set[str]) -> tuple[list | None, list | None]:
+def _messages(
+    span: Span, groups: dict[str, dict[str, Any]], used: set[str]
+) -> tuple[list | None, list | None]:
     attrs = span.attributes
-    inputs = msg.flat_messages(attrs, "llm.input_messages.", used) or None
-    outputs = msg.flat_messages(attrs, "llm.output_messages.", used) or None
+
+    def flat(prefix: str) -> list | None:
+        return msg.flat_messages(groups[prefix], prefix, used) or None
+
+    inputs = flat("llm.input_messages.")
+    outputs = flat("llm.output_messages.")
     if inputs is None and "gen_ai.input.messages" in attrs:
         inputs = msg.genai_messages(attrs["gen_ai.input.messages"])
         if inputs is not None:
@@ -204,9 +210,9 @@ def _messages(span: Span, used: set[str]) -> tuple[list | None, list | None]:
         if outputs is not None:
             used.add("gen_ai.output.messages")
     if inputs is None:
-        inputs = msg.flat_messages(attrs, "gen_ai.prompt.", used) or None
+        inputs = flat("gen_ai.prompt.")
     if outputs is None:
-        outputs = msg.flat_messages(attrs, "gen_ai.completion.", used) or None
+        outputs = flat("gen_ai.completion.")
     if inputs is None or outputs is None:
         from_events = msg.event_messages(span.events)
         inputs = inputs or from_events[0] or None
@@ -214,14 +220,16 @@ def _messages(span: Span, used: set[str]) -> tuple[list | None, list | None]:
     return inputs, outputs
 
 
-def _metadata(attrs: dict[str, Any], used: set[str]) -> dict[str, Any]:
+def _metadata(
+    attrs: dict[str, Any], groups: dict[str, dict[str, Any]], used: set[str]
+) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     raw = msg.parse_json(attrs.get("metadata"))
     if isinstance(raw, dict):
         used.add("metadata")
         metadata.update(raw)
     for prefix in ("traceloop.association.properties.", "langsmith.metadata."):
-        for key, value in msg.flat_group(attrs, prefix, used).items():
+        for key, value in msg.flat_group(groups[prefix], prefix, used).items():
             metadata[key] = msg.parse_json(value)
     for key, name in _METADATA_IDS.items():
         if key in attrs:
@@ -282,14 +290,15 @@ def span_to_run(span: Span) -> dict[str, Any]:
     attrs = span.attributes
     used: set[str] = set()
     kind = run_type(attrs)
-    inputs, outputs = _messages(span, used)
+    groups = msg.group_prefixes(attrs)
+    inputs, outputs = _messages(span, groups, used)
     run_inputs = {"messages": inputs} if inputs is not None else None
     run_outputs = {"messages": outputs} if outputs is not None else None
     if run_inputs is None:
         run_inputs = _io(attrs, _INPUT_VALUE_KEYS, used)
     if run_outputs is None:
         run_outputs = _io(attrs, _OUTPUT_VALUE_KEYS, used)
-    metadata = _metadata(attrs, used)
+    metadata = _metadata(attrs, groups, used)
     tags = _tags(attrs, used)
     model = _first(attrs, _MODEL_KEYS)
     if model is not None:

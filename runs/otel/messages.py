@@ -61,8 +61,33 @@ def _nest(flat: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return out
 
 
+# Prefixes of flattened attributes, gathered in one pass over a span's keys.
+PREFIXES = (
+    "llm.input_messages.",
+    "llm.output_messages.",
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+    "traceloop.association.properties.",
+    "langsmith.metadata.",
+)
+
+
+def group_prefixes(attrs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The attributes under each of ``PREFIXES`` (full keys kept)."""
+    groups: dict[str, dict[str, Any]] = {prefix: {} for prefix in PREFIXES}
+    for key, value in attrs.items():
+        if key.startswith(PREFIXES):
+            for prefix in PREFIXES:
+                if key.startswith(prefix):
+                    groups[prefix][key] = value
+                    break
+    return groups
+
+
 def flat_group(attrs: dict[str, Any], prefix: str, used: set[str]) -> dict[str, Any]:
     """Attributes under ``prefix`` with the prefix removed; marks them used."""
+    if not attrs:
+        return {}
     found = {k[len(prefix) :]: v for k, v in attrs.items() if k.startswith(prefix)}
     used.update(prefix + k for k in found)
     return found
@@ -143,6 +168,8 @@ def _content_parts(parts: list[dict[str, Any]]) -> Any:
 
 def flat_messages(attrs: dict[str, Any], prefix: str, used: set[str]) -> Messages:
     """OpenInference and OpenLLMetry indexed message attributes."""
+    if not attrs:
+        return []
     found = {}
     for key, value in attrs.items():
         if key.startswith(prefix):
