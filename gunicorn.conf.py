@@ -2,17 +2,16 @@
 
 Read by ``gunicorn -c gunicorn.conf.py``: binds HOST:PORT and uses
 REQUEST_TIMEOUT, so one set of variables configures the whole server. Flags on
-the command line win over these values.
+the command line win over these values. gunicorn takes every public top-level
+name here for a setting, so helpers are private.
 """
 
-from pathlib import Path
+from pathlib import Path as _Path
 
-from agentspy import config
+from agentspy.config import load as _load
 
-_cfg = config.load(Path(__file__).resolve().parent)
+_cfg = _load(_Path(__file__).resolve().parent)
 
 bind = f"{_cfg.host}:{_cfg.port}"
 timeout = _cfg.request_timeout
 graceful_timeout = _cfg.request_timeout
-# Request lines and headers are small; bodies are read by the app with its caps.
-limit_request_line = 8190
