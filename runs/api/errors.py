@@ -4,7 +4,6 @@ from typing import Any
 
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -20,4 +19,8 @@ class UnsupportedEncoding(exceptions.APIException):
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    # Imported here: rest_framework.views loads the parser classes named in
+    # settings, and runs.api.parsers imports this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)
