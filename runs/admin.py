@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from dashboard.selectors import only_roots
 from runs.models import ApiKey, Attachment, Feedback, Project, Run
 from runs.purge import delete_traces
 from runs.query.filters import filter_runs
@@ -112,7 +113,7 @@ class LevelFilter(admin.SimpleListFilter):
             return queryset
         if self.value() == "children":
             return queryset.filter(parent__isnull=False)
-        return queryset.filter(parent__isnull=True)
+        return only_roots(queryset)
 
 
 def _narrowed(request: HttpRequest) -> bool:
