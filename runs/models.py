@@ -56,6 +56,8 @@ class Run(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="children",
         db_column="parent_run_id",
+        # Indexed by the partial run_parent index (children only) below.
+        db_index=False,
     )
     dotted_order = models.TextField(default="")
     project = models.ForeignKey(
@@ -89,17 +91,29 @@ class Run(models.Model):
         indexes = [
             # Root runs (one per trace) of a project, newest first.
             models.Index(
-                fields=["project", "-start_time"],
+                fields=["project", "-start_time", "-id"],
                 name="run_roots_project_start",
                 condition=models.Q(parent__isnull=True),
             ),
             models.Index(
-                fields=["-start_time"],
+                fields=["-start_time", "-id"],
                 name="run_roots_start",
                 condition=models.Q(parent__isnull=True),
             ),
             models.Index(fields=["trace_id", "dotted_order"], name="run_trace_order"),
-            models.Index(fields=["parent"], name="run_parent"),
+            # Only children: an index holding every root's NULL lured SQLite's
+            # planner away from the roots index (4 s instead of 2 ms at 1M runs).
+            models.Index(
+                fields=["parent"],
+                name="run_parent",
+                condition=models.Q(parent__isnull=False),
+            ),
+            # The model filter selects traces with an LLM call of a model.
+            models.Index(
+                fields=["model_name", "trace_id"],
+                name="run_model_trace",
+                condition=~models.Q(model_name=""),
+            ),
         ]
 
     def __str__(self) -> str:
