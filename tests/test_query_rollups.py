@@ -88,12 +88,18 @@ def test_compaction_folds_deltas_and_keeps_every_sum():
 
 def test_compaction_runs_when_deltas_pile_up(monkeypatch):
     monkeypatch.setattr(rollups, "COMPACT_ABOVE", 3)
-    for i in range(5):
-        RunFactory(start_time=T0 + timedelta(seconds=i))
+    monkeypatch.setattr(rollups, "_compacted_up_to", {})
+    RunFactory(start_time=T0)
+    rollups.compact_if_needed()  # a new process starts counting here
+    assert RunRollup.objects.count() == 1
+    for i in range(4):
+        RunFactory(start_time=T0 + timedelta(seconds=i + 1))
     rollups.compact_if_needed()
     assert RunRollup.objects.count() == 1
-    rollups.compact_if_needed()
-    assert RunRollup.objects.count() == 1
+    assert RunRollup.objects.get().runs == 5
+    RunFactory(start_time=T0)
+    rollups.compact_if_needed()  # one new delta: below the threshold
+    assert RunRollup.objects.count() == 2
     RunRollup.objects.all().delete()
     rollups.compact()
     assert RunRollup.objects.count() == 0

@@ -63,9 +63,24 @@ def compact() -> None:
         cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [top])
 
 
+# Highest rollup id right after this process's last compaction, per database.
+_compacted_up_to: dict[str, int] = {}
+
+
 def compact_if_needed() -> None:
-    if RunRollup.objects.count() > COMPACT_ABOVE:
+    """Compact once ``COMPACT_ABOVE`` delta rows arrived since the last time.
+
+    Counted by id (a primary-key lookup); a new process starts counting from
+    the current top, so compaction only ever saves work, never decides sums.
+    """
+    db = str(connection.settings_dict["NAME"])
+    top = RunRollup.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    since = _compacted_up_to.setdefault(db, top)
+    if top - since > COMPACT_ABOVE:
         compact()
+        _compacted_up_to[db] = (
+            RunRollup.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        )
 
 
 def rows(scope: StatsScope) -> QuerySet:
