@@ -13,7 +13,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from runs.ingest.decoders import DecodeError
 from runs.otel import messages
-from runs.otel.decode import decode_json, decode_protobuf
+from runs.otel.decode import decode_protobuf
+from runs.otel.otlp_json import decode_json
 
 TRACE = "5b8efff798038103d269b633813fc60c"
 SPAN = "eee19b7ec3c1b174"

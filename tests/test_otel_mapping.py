@@ -4,13 +4,8 @@ from datetime import UTC, datetime
 import orjson
 
 from runs.otel.decode import Span
-from runs.otel.mapping import (
-    named_project,
-    run_id,
-    run_type,
-    service_project,
-    span_to_run,
-)
+from runs.otel.mapping import named_project, run_id, service_project, span_to_run
+from runs.otel.vocab import run_type
 
 TRACE = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
 ROOT = bytes.fromhex("b7ad6b7169203331")

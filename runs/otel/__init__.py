@@ -1,8 +1,10 @@
 """OpenTelemetry (OTLP/HTTP) trace ingestion into the one ingest service.
 
-``decode`` turns protobuf or OTLP/JSON bodies into ``Span`` records,
-``mapping`` turns a span into a LangSmith-shaped run dict, ``tree`` derives
-dotted orders, and ``views`` hands the runs to ``runs.ingest.ingest``.
+``decode`` (protobuf) and ``otlp_json`` turn bodies into ``Span`` records;
+``mapping`` turns a span into a LangSmith-shaped run dict, reading
+``vocab`` (types, models, tokens, metadata) and ``messages`` (chat messages);
+``tree`` derives dotted orders, and ``views`` hands the runs to
+``runs.ingest.ingest``.
 
 Ids. A span maps to the same run however often and in whatever order it
 arrives, so ids are computed, never stored in a side table:

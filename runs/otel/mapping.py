@@ -14,89 +14,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from runs.otel import messages as msg
+from runs.otel import vocab
 from runs.otel.decode import SPAN_KINDS, STATUS_CODES, Span
 
 STATUS_ERROR = 2
 STATUS_OK = 1
-
-_OPENINFERENCE_KINDS = {
-    "LLM": "llm",
-    "CHAIN": "chain",
-    "TOOL": "tool",
-    "RETRIEVER": "retriever",
-    "RERANKER": "retriever",
-    "EMBEDDING": "embedding",
-    "PROMPT": "prompt",
-    "AGENT": "chain",
-    "GUARDRAIL": "chain",
-    "EVALUATOR": "chain",
-}
-_TRACELOOP_KINDS = {
-    "workflow": "chain",
-    "task": "chain",
-    "agent": "chain",
-    "tool": "tool",
-}
-_GENAI_OPERATIONS = {
-    "chat": "llm",
-    "text_completion": "llm",
-    "completion": "llm",
-    "generate_content": "llm",
-    "embeddings": "embedding",
-    "embedding": "embedding",
-    "execute_tool": "tool",
-    "retrieval": "retriever",
-    "retrieve": "retriever",
-}
-_LLM_REQUEST_TYPES = {"chat": "llm", "completion": "llm", "embedding": "embedding"}
-_RUN_TYPES = {"llm", "chain", "tool", "retriever", "embedding", "prompt", "parser"}
-
-_MODEL_KEYS = (
-    "gen_ai.response.model",
-    "gen_ai.request.model",
-    "llm.model_name",
-    "llm.response.model_name",
-    "llm.request.model_name",
-    "llm.response.model",
-    "llm.request.model",
-    "embedding.model_name",
-)
-_PROVIDER_KEYS = ("gen_ai.provider.name", "gen_ai.system", "llm.provider", "llm.system")
-_INPUT_TOKEN_KEYS = (
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.prompt_tokens",
-    "llm.token_count.prompt",
-    "llm.usage.prompt_tokens",
-)
-_OUTPUT_TOKEN_KEYS = (
-    "gen_ai.usage.output_tokens",
-    "gen_ai.usage.completion_tokens",
-    "llm.token_count.completion",
-    "llm.usage.completion_tokens",
-)
-_TOTAL_TOKEN_KEYS = (
-    "gen_ai.usage.total_tokens",
-    "llm.token_count.total",
-    "llm.usage.total_tokens",
-)
-# Conversation / user ids of each vocabulary, named as LangSmith's threads expect.
-_METADATA_IDS = {
-    "session.id": "session_id",
-    "gen_ai.conversation.id": "conversation_id",
-    "user.id": "user_id",
-}
-_INPUT_VALUE_KEYS = (
-    "gen_ai.prompt",  # LangSmith SDK: the run's inputs as JSON
-    "input.value",
-    "traceloop.entity.input",
-    "gen_ai.tool.call.arguments",
-)
-_OUTPUT_VALUE_KEYS = (
-    "gen_ai.completion",
-    "output.value",
-    "traceloop.entity.output",
-    "gen_ai.tool.call.result",
-)
 
 
 def run_id(trace_id: bytes, span_id: bytes) -> uuid.UUID:
@@ -109,48 +31,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _time(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ns // 1000)
-
-
-def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = attrs.get(key)
-        if value not in (None, ""):
-            return value
-    return None
-
-
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def run_type(attrs: dict[str, Any]) -> str:
-    kind = attrs.get("langsmith.span.kind")
-    if isinstance(kind, str) and kind.lower() in _RUN_TYPES:
-        return kind.lower()
-    for key, table in (
-        ("openinference.span.kind", _OPENINFERENCE_KINDS),
-        ("traceloop.span.kind", _TRACELOOP_KINDS),
-        ("gen_ai.operation.name", _GENAI_OPERATIONS),
-        ("llm.request.type", _LLM_REQUEST_TYPES),
-    ):
-        value = attrs.get(key)
-        if isinstance(value, str):
-            found = table.get(
-                value.upper() if key.startswith("openinference") else value
-            )
-            if found:
-                return found
-    if _first(attrs, _MODEL_KEYS) or _first(attrs, _PROVIDER_KEYS):
-        return "llm"
-    return "chain"
 
 
 def _value_payload(value: Any, key: str, mime: Any) -> dict[str, Any]:
@@ -168,7 +48,7 @@ def _value_payload(value: Any, key: str, mime: Any) -> dict[str, Any]:
         and all(isinstance(m, dict) and "role" in m for m in parsed)
     ):
         return {"messages": parsed}
-    return {"input" if key in _INPUT_VALUE_KEYS else "output": parsed}
+    return {"input" if key in vocab.INPUT_VALUE_KEYS else "output": parsed}
 
 
 def _io(
@@ -220,51 +100,6 @@ def _messages(
     return inputs, outputs
 
 
-def _metadata(
-    attrs: dict[str, Any], groups: dict[str, dict[str, Any]], used: set[str]
-) -> dict[str, Any]:
-    metadata: dict[str, Any] = {}
-    raw = msg.parse_json(attrs.get("metadata"))
-    if isinstance(raw, dict):
-        used.add("metadata")
-        metadata.update(raw)
-    for prefix in ("traceloop.association.properties.", "langsmith.metadata."):
-        for key, value in msg.flat_group(groups[prefix], prefix, used).items():
-            metadata[key] = msg.parse_json(value)
-    for key, name in _METADATA_IDS.items():
-        if key in attrs:
-            used.add(key)
-            metadata.setdefault(name, attrs[key])
-    return metadata
-
-
-def _tags(attrs: dict[str, Any], used: set[str]) -> list[str]:
-    tags: list[str] = []
-    value = attrs.get("tag.tags")
-    if isinstance(value, list):
-        used.add("tag.tags")
-        tags.extend(str(t) for t in value)
-    value = attrs.get("langsmith.span.tags")
-    if isinstance(value, str):
-        used.add("langsmith.span.tags")
-        tags.extend(t.strip() for t in value.split(",") if t.strip())
-    return list(dict.fromkeys(tags))
-
-
-def _usage(attrs: dict[str, Any]) -> dict[str, int] | None:
-    prompt = _int(_first(attrs, _INPUT_TOKEN_KEYS))
-    completion = _int(_first(attrs, _OUTPUT_TOKEN_KEYS))
-    total = _int(_first(attrs, _TOTAL_TOKEN_KEYS))
-    if prompt is None and completion is None and total is None:
-        return None
-    prompt, completion = prompt or 0, completion or 0
-    return {
-        "input_tokens": prompt,
-        "output_tokens": completion,
-        "total_tokens": total if total is not None else prompt + completion,
-    }
-
-
 def _error(span: Span) -> str | None:
     exceptions = [e for e in span.events if e["name"] == "exception"]
     failed = span.status_code == STATUS_ERROR or (
@@ -289,24 +124,24 @@ def span_to_run(span: Span) -> dict[str, Any]:
     """The LangSmith run of a span, without project or dotted order."""
     attrs = span.attributes
     used: set[str] = set()
-    kind = run_type(attrs)
+    kind = vocab.run_type(attrs)
     groups = msg.group_prefixes(attrs)
     inputs, outputs = _messages(span, groups, used)
     run_inputs = {"messages": inputs} if inputs is not None else None
     run_outputs = {"messages": outputs} if outputs is not None else None
     if run_inputs is None:
-        run_inputs = _io(attrs, _INPUT_VALUE_KEYS, used)
+        run_inputs = _io(attrs, vocab.INPUT_VALUE_KEYS, used)
     if run_outputs is None:
-        run_outputs = _io(attrs, _OUTPUT_VALUE_KEYS, used)
-    metadata = _metadata(attrs, groups, used)
-    tags = _tags(attrs, used)
-    model = _first(attrs, _MODEL_KEYS)
+        run_outputs = _io(attrs, vocab.OUTPUT_VALUE_KEYS, used)
+    metadata = vocab.metadata(attrs, groups, used)
+    tags = vocab.tags(attrs, used)
+    model = vocab.first(attrs, vocab.MODEL_KEYS)
     if model is not None:
         metadata.setdefault("ls_model_name", str(model))
-    provider = _first(attrs, _PROVIDER_KEYS)
+    provider = vocab.first(attrs, vocab.PROVIDER_KEYS)
     if provider is not None:
         metadata.setdefault("ls_provider", str(provider))
-    usage = _usage(attrs)
+    usage = vocab.usage(attrs)
     if usage is not None:
         metadata.setdefault("usage_metadata", usage)
     extra: dict[str, Any] = {"metadata": metadata}
@@ -378,7 +213,7 @@ _PROJECT_KEYS = (
 def named_project(span: Span) -> str | None:
     """The project a span or its resource names explicitly."""
     for attrs in (span.attributes, span.resource):
-        value = _first(attrs, _PROJECT_KEYS)
+        value = vocab.first(attrs, _PROJECT_KEYS)
         if isinstance(value, str):
             return value
     return None

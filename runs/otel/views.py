@@ -31,8 +31,9 @@ from runs.ingest import ingest
 from runs.ingest.batch import Batch
 from runs.ingest.decoders import DecodeError
 from runs.otel import tree
-from runs.otel.decode import Decoded, decode_json, decode_protobuf
+from runs.otel.decode import Decoded, decode_protobuf
 from runs.otel.mapping import named_project, service_project, span_to_run
+from runs.otel.otlp_json import decode_json
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
