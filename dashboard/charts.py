@@ -87,6 +87,12 @@ def runs_chart(series: dict[str, Any]) -> Chart:
     points = series.get("points") or []
     if not points:
         return chart
+    # Counts come from rollups kept by triggers; a bucket must never draw
+    # below the axis even if one is briefly negative or errors exceed runs.
+    points = [
+        {**p, "runs": max(p["runs"], 0), "errors": max(min(p["errors"], p["runs"]), 0)}
+        for p in points
+    ]
     times = [parse_datetime(p["time"]) for p in points]
     top_value = nice_max(max(p["runs"] for p in points))
     plot_w = chart.width - LEFT - RIGHT

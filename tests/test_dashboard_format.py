@@ -152,3 +152,15 @@ def test_nice_max_and_share_rows():
         {"label": "a", "count": 5, "pct": 50.0},
     ]
     assert charts._tick_label(90_000, "ms") == "1.5m"
+
+
+def test_runs_chart_never_draws_below_the_axis():
+    series = {
+        "bucket": "hour",
+        "points": [
+            {"time": "2026-11-25T10:00:00+00:00", "runs": -3, "errors": -1},
+            {"time": "2026-11-25T11:00:00+00:00", "runs": 2, "errors": 5},
+        ],
+    }
+    bars = charts.runs_chart(series).bars
+    assert [(b["h"], b["eh"]) for b in bars] == [(0.0, 0.0), (140.0, 140.0)]
