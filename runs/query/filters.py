@@ -295,8 +295,7 @@ class StatsFilter(RunFilter):
         if project:
             projects = allowed if allowed is not None else Project.objects.all()
             project_ids = list(
-                projects.filter(_project_filter(project))
-                .values_list("id", flat=True)
+                projects.filter(_project_filter(project)).values_list("id", flat=True)
             )
         elif allowed is not None:
             project_ids = list(allowed.values_list("id", flat=True))
