@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -12,6 +14,21 @@ from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
 
+# Swagger UI and ReDoc come from jsDelivr with inline bootstrapping code; they
+# show no run content, so their pages alone get a policy that lets them run.
+_CDN = "https://cdn.jsdelivr.net"
+DOCS_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, _CDN, CSP.UNSAFE_INLINE],
+    "style-src": [CSP.SELF, _CDN, "https://fonts.googleapis.com", CSP.UNSAFE_INLINE],
+    "font-src": [CSP.SELF, "https://fonts.gstatic.com"],
+    "img-src": [CSP.SELF, "data:", _CDN],
+    "worker-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+}
+
 urlpatterns = [
     path("health", health.health, name="health"),
     path("health/ready", health.ready, name="health-ready"),
@@ -19,8 +36,16 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "docs",
+        csp_override(DOCS_CSP)(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="docs",
+    ),
+    path(
+        "redoc",
+        csp_override(DOCS_CSP)(SpectacularRedocView.as_view(url_name="schema")),
+        name="redoc",
+    ),
     path(api_prefix, include("runs.api.urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),

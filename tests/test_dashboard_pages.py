@@ -317,3 +317,10 @@ def test_the_trace_count_stops_at_the_cap(client, monkeypatch):
     assert "more than 3 traces" in html
     few = client.get("/traces?search=t4").content.decode()
     assert "<span>1 trace</span>" in few
+
+
+def test_api_docs_pages_may_load_their_cdn_scripts_but_nothing_else_may(client):
+    docs = client.get("/docs")["Content-Security-Policy"]
+    assert "script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'" in docs
+    assert "cdn.jsdelivr.net" in client.get("/redoc")["Content-Security-Policy"]
+    assert "cdn.jsdelivr.net" not in client.get("/traces")["Content-Security-Policy"]
