@@ -2,7 +2,8 @@
 """Agent Spy's two everyday commands, needing nothing but Python 3.12+.
 
     python3 dev.py serve   # make .venv, install, migrate, serve on :8000 (SQLite)
-    python3 dev.py test    # make .venv, install, run the whole test suite
+    python3 dev.py test    # make .venv, install, run the whole test suite (pytest)
+    python3 dev.py install # only make .venv and install (used by CI before linting)
 
 Extra arguments after ``test`` go to pytest.
 """
@@ -56,6 +57,9 @@ def main(argv: list[str]) -> int:
         port = os.environ.get("PORT", "8000")
         print(f"Agent Spy on http://localhost:{port}/  (API at /api/v1)", flush=True)
         return run("manage.py", "runserver", f"{host}:{port}")
+    if command == "install":
+        ensure_venv()
+        return 0
     if command == "test":
         ensure_venv()
         return run("-m", "pytest", *argv[1:])
