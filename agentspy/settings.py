@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "runs",
     "dashboard",
@@ -138,6 +139,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "LangSmith-compatible tracing API and dashboard API of Agent Spy.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from our own static files: many installs reach no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,5 +1,7 @@
 """OpenAPI schema, Swagger UI, ReDoc, and the browsable API on read routes."""
 
+import re
+
 import pytest
 import yaml
 
@@ -42,6 +44,18 @@ def test_schema_describes_every_api_route(client, api_prefix):
 def test_swagger_ui_and_redoc_pages(client):
     assert client.get("/docs").status_code == 200
     assert client.get("/redoc").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_docs_pages_load_their_assets_from_this_server(client, path):
+    response = client.get(path)
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn.jsdelivr.net" not in html
+    assert "https://" not in response["Content-Security-Policy"]
+    assets = re.findall(r'"(/static/drf_spectacular_sidecar/[^"]+)"', html)
+    assert assets
+    assert {client.get(asset).status_code for asset in assets} == {200}
 
 
 @pytest.mark.parametrize(
