@@ -2,7 +2,7 @@
 """Query benchmark: the exploration API over a realistic million-run store.
 
     .venv/bin/python bench/query.py [--database-url URL] [--runs 1000000]
-                                    [--iterations 30]
+                                    [--iterations 30] [--only TEXT ...]
 
 Seeds the database with ``manage.py seed_runs`` (plus one 10,000-run trace)
 unless it already holds ``--runs`` runs, then times the API routes in-process
@@ -29,6 +29,12 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="time only the cases whose label contains this text (repeatable)",
+    )
     args = parser.parse_args()
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
@@ -122,6 +128,8 @@ def main() -> int:
     print(f"{'case':<40} {'p50 ms':>9} {'p95 ms':>9} {'target':>8}", flush=True)
     failed = 0
     for kind, label, call in cases:
+        if args.only and not any(text in label for text in args.only):
+            continue
         began = time.perf_counter()
         call()  # warm caches and connections
         # A case far over its target is timed fewer times, to finish the run.
