@@ -191,27 +191,37 @@ def _error_text(value: Any) -> str:
 _SEGMENT = re.compile(
     r"\d{8}T\d{12}Z([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
+# A whole dotted order of such segments, matched in one call.
+_DOTTED_ORDER = re.compile(
+    r"(?:\d{8}T\d{12}Z[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.)*"
+    + _SEGMENT.pattern
+)
 
 
 def _check_dotted_order(value: str, run_id: uuid.UUID) -> None:
     """Every segment ends in a run id; the last one is this run."""
     if not value:
         return
-    segments = value.split(".")
-    last_id = None
-    for seg in segments:
-        match = _SEGMENT.fullmatch(seg)
-        if match:
-            last_id = match.group(1)
-            continue
-        try:  # other spellings of a UUID are accepted, at a slower pace
-            last_id = str(_uuid(seg[-36:]))
-        except ValueError:
-            raise InvalidField(
-                "dotted_order",
-                f"segment {seg[:80]!r} does not end in a run id",
-            ) from None
-    if last_id != str(run_id) and _uuid(last_id) != run_id:
+    match = _DOTTED_ORDER.fullmatch(value)
+    if match:
+        last_id = match.group(1)
+    else:
+        last_id = None
+        for seg in value.split("."):
+            match = _SEGMENT.fullmatch(seg)
+            if match:
+                last_id = match.group(1)
+                continue
+            try:  # other spellings of a UUID are accepted, at a slower pace
+                last_id = str(_uuid(seg[-36:]))
+            except ValueError:
+                raise InvalidField(
+                    "dotted_order",
+                    f"segment {seg[:80]!r} does not end in a run id",
+                ) from None
+    # Every last_id is a valid UUID here; the cache usually holds it already
+    # (it is the run's own id string).
+    if _uuid(last_id) != run_id:
         raise InvalidField("dotted_order", f"last segment does not name run {run_id}")
 
 
