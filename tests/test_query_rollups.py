@@ -88,21 +88,40 @@ def test_compaction_folds_deltas_and_keeps_every_sum():
 
 def test_compaction_runs_when_deltas_pile_up(monkeypatch):
     monkeypatch.setattr(rollups, "COMPACT_ABOVE", 3)
-    monkeypatch.setattr(rollups, "_compacted_up_to", {})
     RunFactory(start_time=T0)
-    rollups.compact_if_needed()  # a new process starts counting here
+    rollups.compact_if_needed()  # one delta: below the threshold
     assert RunRollup.objects.count() == 1
     for i in range(4):
         RunFactory(start_time=T0 + timedelta(seconds=i + 1))
+    assert rollups.pending_deltas() == 5
     rollups.compact_if_needed()
     assert RunRollup.objects.count() == 1
     assert RunRollup.objects.get().runs == 5
+    assert rollups.pending_deltas() == 0
     RunFactory(start_time=T0)
     rollups.compact_if_needed()  # one new delta: below the threshold
     assert RunRollup.objects.count() == 2
+    assert rollups.pending_deltas() == 1
     RunRollup.objects.all().delete()
     rollups.compact()
     assert RunRollup.objects.count() == 0
+
+
+def test_folded_rows_take_ids_below_the_deltas_so_any_process_sees_the_backlog():
+    for i in range(3):
+        RunFactory(start_time=T0 + timedelta(hours=i))
+    rollups.compact()
+    first = sorted(RunRollup.objects.values_list("id", flat=True))
+    assert len(first) == 3
+    assert max(first) <= 0
+    RunFactory(start_time=T0)
+    assert rollups.pending_deltas() == 1
+    rollups.compact()
+    second = sorted(RunRollup.objects.values_list("id", flat=True))
+    assert len(second) == 3
+    assert max(second) < min(first)
+    assert rollups.pending_deltas() == 0
+    assert summary(StatsScope())["total_runs"] == 4
 
 
 def test_latency_percentiles_come_from_the_histogram():
@@ -128,3 +147,27 @@ def test_summary_time_range_is_whole_hours_and_projects_narrow_it():
     assert body["time_series"]["bucket"] == "hour"
     assert [p["runs"] for p in body["time_series"]["points"][:6]] == [1, 0, 0, 0, 0, 1]
     assert Run.objects.count() == 2
+
+
+def test_summary_leaves_out_statuses_and_projects_whose_runs_sum_to_zero():
+    a, b = ProjectFactory(name="a"), ProjectFactory(name="b")
+    run = RunFactory(project=a, start_time=T0, status="running", end_time=None)
+    RunFactory(project=b, start_time=T0, status="success")
+    run.status, run.end_time = "error", T0 + timedelta(seconds=1)
+    run.save()
+    RunFactory(project=b, start_time=T0, status="success").delete()
+    body = summary(StatsScope())
+    assert body["status_distribution"] == {"error": 1, "success": 1}
+    assert body["total_runs"] == 2
+    assert body["error_runs"] == 1
+    assert [p["project_name"] for p in body["project_distribution"]] == sorted(
+        ["a", "b"], key=lambda name: str({"a": a.id, "b": b.id}[name])
+    )
+
+
+def test_recent_projects_with_the_same_last_start_are_ordered_by_name():
+    for name in ["c", "a", "b"]:
+        RunFactory(project=ProjectFactory(name=name), start_time=T0)
+    RunFactory(project=ProjectFactory(name="z"), start_time=T0 - timedelta(hours=1))
+    names = [p["name"] for p in summary(StatsScope())["recent_projects"]]
+    assert names == ["a", "b", "c", "z"]

@@ -33,7 +33,13 @@ def floor_hour(value: datetime) -> datetime:
 
 
 def compact() -> None:
-    """Fold the delta rows into one row per key (dropping keys that sum to 0)."""
+    """Fold the delta rows into one row per key (dropping keys that sum to 0).
+
+    Folded rows take ids below every existing one (zero and negative), while
+    the triggers' deltas take the sequence's positive ids: the number of deltas
+    still to fold is then two primary-key probes away (``pending_deltas``), in
+    any process, with no state kept between requests.
+    """
     table = RunRollup._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -43,44 +49,51 @@ def compact() -> None:
             if not cursor.fetchone()[0]:
                 return
             cursor.execute(
-                f"WITH moved AS (DELETE FROM {table} RETURNING {_KEYS}, {_SUMS}) "
-                f"INSERT INTO {table} ({_KEYS}, {_SUMS}) "
+                f"WITH base AS (SELECT least(min(id), 1) AS id FROM {table}), "
+                f"moved AS (DELETE FROM {table} RETURNING {_KEYS}, {_SUMS}) "
+                f"INSERT INTO {table} (id, {_KEYS}, {_SUMS}) "
+                f"SELECT (SELECT id FROM base) - row_number() OVER (), * FROM ("
                 f"SELECT {_KEYS}, {_FOLD} FROM moved GROUP BY {_KEYS} "
-                "HAVING sum(runs) <> 0 OR sum(total_tokens) <> 0"
+                "HAVING sum(runs) <> 0 OR sum(total_tokens) <> 0) AS folded"
             )
             return
         # SQLite: this transaction holds the write lock, nothing else writes.
-        cursor.execute(f"SELECT max(id) FROM {table}")
-        top = cursor.fetchone()[0]
+        cursor.execute(f"SELECT min(id), max(id) FROM {table}")
+        low, top = cursor.fetchone()
         if top is None:
             return
+        base = min(low, 1)
         cursor.execute(
-            f"INSERT INTO {table} ({_KEYS}, {_SUMS}) "
+            f"INSERT INTO {table} (id, {_KEYS}, {_SUMS}) "
+            f"SELECT %s - row_number() OVER (), * FROM ("
             f"SELECT {_KEYS}, {_FOLD} FROM {table} WHERE id <= %s "
-            f"GROUP BY {_KEYS} HAVING sum(runs) <> 0 OR sum(total_tokens) <> 0",
-            [top],
+            f"GROUP BY {_KEYS} HAVING sum(runs) <> 0 OR sum(total_tokens) <> 0)",
+            [base, top],
         )
-        cursor.execute(f"DELETE FROM {table} WHERE id <= %s", [top])
+        cursor.execute(f"DELETE FROM {table} WHERE id BETWEEN %s AND %s", [base, top])
 
 
-# Highest rollup id right after this process's last compaction, per database.
-_compacted_up_to: dict[str, int] = {}
+def pending_deltas() -> int:
+    """How many delta rows arrived since the last compaction (an upper bound).
+
+    Deltas hold positive ids, folded rows the others (``compact``); gaps left
+    by rolled-back inserts only ever make the estimate larger.
+    """
+    deltas = RunRollup.objects.filter(id__gt=0)
+    low = deltas.order_by("id").values_list("id", flat=True).first()
+    if low is None:
+        return 0
+    top = deltas.order_by("-id").values_list("id", flat=True).first()
+    return top - low + 1
 
 
 def compact_if_needed() -> None:
-    """Compact once ``COMPACT_ABOVE`` delta rows arrived since the last time.
+    """Compact once more than ``COMPACT_ABOVE`` deltas are waiting to be folded.
 
-    Counted by id (a primary-key lookup); a new process starts counting from
-    the current top, so compaction only ever saves work, never decides sums.
+    Compaction only ever saves reading work; it never changes a sum.
     """
-    db = str(connection.settings_dict["NAME"])
-    top = RunRollup.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    since = _compacted_up_to.setdefault(db, top)
-    if top - since > COMPACT_ABOVE:
+    if pending_deltas() > COMPACT_ABOVE:
         compact()
-        _compacted_up_to[db] = (
-            RunRollup.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        )
 
 
 def rows(scope: StatsScope) -> QuerySet:

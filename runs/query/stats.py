@@ -12,7 +12,7 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from runs.models import Project, Run
@@ -57,67 +57,99 @@ def percentile(sorted_values: list[float], pct: float) -> float | None:
 
 
 def last_root_starts(project_ids: list[Any]) -> dict[Any, Any]:
-    """Start time of each project's newest trace (the roots index answers it)."""
+    """Start time of each project's newest trace.
+
+    One probe of the partial roots index (project, -start_time) per project,
+    as a correlated subquery: a GROUP BY would read every root of the project.
+    """
     if not project_ids:
         return {}
+    newest = (
+        Run.objects.filter(parent__isnull=True, project_id=OuterRef("pk"))
+        .order_by("-start_time")
+        .values("start_time")[:1]
+    )
     rows = (
-        Run.objects.filter(parent__isnull=True, project_id__in=project_ids)
-        .values("project_id")
-        .annotate(last=Max("start_time"))
+        Project.objects.filter(id__in=project_ids)
+        .annotate(last=Subquery(newest))
+        .filter(last__isnull=False)
+        .values_list("id", "last")
         .order_by()
     )
-    return {row["project_id"]: row["last"] for row in rows}
+    return dict(rows)
 
 
 def summary(scope: StatsScope) -> dict[str, Any]:
-    """Counts, distributions, latency percentiles, tokens and a time series."""
+    """Counts, distributions, latency percentiles, tokens and a time series.
+
+    Two reads of the rollups in scope: one grouped by everything but the hour
+    (totals, distributions, tokens, the latency histogram, folded here) and
+    one grouped by hour (the time series and the last 24 hours).
+    """
     now = timezone.now()
     rollups.compact_if_needed()
     qs = rollups.rows(scope)
-    errors = Q(status=Run.Status.ERROR)
-    totals = qs.aggregate(
-        total_runs=Sum("runs"),
-        total_traces=Sum("runs", filter=Q(is_root=True)),
-        error_runs=Sum("runs", filter=errors),
-        runs_last_24h=Sum("runs", filter=Q(hour__gte=rollups.recent_hours(now, 24))),
-        prompt_tokens=Sum("prompt_tokens"),
-        completion_tokens=Sum("completion_tokens"),
-        total_tokens=Sum("total_tokens"),
-    )
-    total = as_int(totals["total_runs"])
-    by_status = _distribution(qs, "status")
-    by_type = _distribution(qs, "run_type")
-    by_project = list(
-        qs.values("project_id")
-        .annotate(n=Sum("runs"))
-        .filter(n__gt=0)
-        .order_by("-n", "project_id")[:20]
-    )
-    names = dict(
-        Project.objects.filter(
-            id__in=[p["project_id"] for p in by_project]
-        ).values_list("id", "name")
-    )
-    histogram = list(
-        qs.filter(is_root=True, latency_bucket__isnull=False)
-        .values_list("latency_bucket")
-        .annotate(n=Sum("runs"), total=Sum("latency_ms"))
+    groups = (
+        qs.values_list("project_id", "run_type", "status", "is_root", "latency_bucket")
+        .annotate(
+            n=Sum("runs"),
+            prompt=Sum("prompt_tokens"),
+            completion=Sum("completion_tokens"),
+            tokens=Sum("total_tokens"),
+            latency=Sum("latency_ms"),
+        )
         .order_by()
     )
+    total = traces = error_runs = prompt = completion = tokens = 0
+    by_status: dict[str, int] = {}
+    by_type: dict[str, int] = {}
+    runs_of: dict[Any, int] = {}
+    buckets: dict[int, list[float]] = {}
+    for pid, run_type, status, is_root, bucket, n, p, c, t, ms in groups:
+        n = int(n or 0)
+        total += n
+        traces += n if is_root else 0
+        error_runs += n if status == Run.Status.ERROR else 0
+        prompt += int(p or 0)
+        completion += int(c or 0)
+        tokens += int(t or 0)
+        by_status[status] = by_status.get(status, 0) + n
+        by_type[run_type] = by_type.get(run_type, 0) + n
+        runs_of[pid] = runs_of.get(pid, 0) + n
+        if is_root and bucket is not None:
+            sums = buckets.setdefault(bucket, [0, 0.0])
+            sums[0] += n
+            sums[1] += float(ms or 0)
+    histogram = [(b, n, ms) for b, (n, ms) in buckets.items()]
+    # Most runs first, ties by project id (no project last).
+    by_project = sorted(
+        ((pid, n) for pid, n in runs_of.items() if n > 0),
+        key=lambda item: (-item[1], item[0] is None, item[0] or 0),
+    )[:20]
+    names = dict(
+        Project.objects.filter(id__in=[pid for pid, _ in by_project]).values_list(
+            "id", "name"
+        )
+    )
+    errors = Q(status=Run.Status.ERROR)
     hourly = {
-        row["hour"]: {"runs": as_int(row["n"]), "errors": as_int(row["n_errors"])}
-        for row in qs.values("hour")
+        hour: {"runs": as_int(n), "errors": as_int(n_errors)}
+        for hour, n, n_errors in qs.values_list("hour")
         .annotate(n=Sum("runs"), n_errors=Sum("runs", filter=errors))
         .order_by()
     }
+    last_day = rollups.recent_hours(now, 24)
     start = scope.start or (min(hourly) if hourly else now)
-    recent = [p["project_id"] for p in by_project if p["project_id"]]
+    recent = [pid for pid, _ in by_project if pid]
     if scope.project_ids is not None:
         recent = list(scope.project_ids)
     recent_names = dict(Project.objects.filter(id__in=recent).values_list("id", "name"))
+    # Newest first; ties (same start) by name, so the order is stable.
     last = sorted(
-        last_root_starts(recent).items(), key=lambda item: item[1], reverse=True
+        last_root_starts(recent).items(),
+        key=lambda item: recent_names.get(item[0]) or "",
     )
+    last.sort(key=lambda item: item[1], reverse=True)
     recent_projects = [
         {
             "id": str(pid),
@@ -126,39 +158,34 @@ def summary(scope: StatsScope) -> dict[str, Any]:
         }
         for pid, when in last[:RECENT_PROJECTS]
     ]
-    error_runs = as_int(totals["error_runs"])
     return {
         "total_runs": total,
-        "total_traces": as_int(totals["total_traces"]),
-        "runs_last_24h": as_int(totals["runs_last_24h"]),
+        "total_traces": traces,
+        "runs_last_24h": sum(c["runs"] for h, c in hourly.items() if h >= last_day),
         "error_runs": error_runs,
         "error_rate": round(error_runs / total, 4) if total else 0.0,
-        "status_distribution": by_status,
-        "run_type_distribution": by_type,
+        "status_distribution": _positive(by_status),
+        "run_type_distribution": _positive(by_type),
         "project_distribution": [
             {
-                "project_id": str(p["project_id"]) if p["project_id"] else None,
-                "project_name": names.get(p["project_id"]),
-                "runs": as_int(p["n"]),
+                "project_id": str(pid) if pid else None,
+                "project_name": names.get(pid),
+                "runs": n,
             }
-            for p in by_project
+            for pid, n in by_project
         ],
         "latency_ms": {
             f"p{p}": rollups.histogram_percentile(histogram, p) for p in PERCENTILES
         },
-        "tokens": {
-            "prompt": as_int(totals["prompt_tokens"]),
-            "completion": as_int(totals["completion_tokens"]),
-            "total": as_int(totals["total_tokens"]),
-        },
+        "tokens": {"prompt": prompt, "completion": completion, "total": tokens},
         "time_series": _series(hourly, start, scope.end or now),
         "recent_projects": recent_projects,
     }
 
 
-def _distribution(qs: QuerySet, field: str) -> dict[str, int]:
-    rows = qs.values_list(field).annotate(n=Sum("runs")).filter(n__gt=0).order_by(field)
-    return {key: as_int(n) for key, n in rows}
+def _positive(counts: dict[str, int]) -> dict[str, int]:
+    """The keys with a positive count, in key order."""
+    return {key: n for key, n in sorted(counts.items()) if n > 0}
 
 
 def project_counts(project_ids: list[Any]) -> dict[Any, dict[str, Any]]:
