@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,10 +101,22 @@ def lock_runs(ids: Iterable[uuid.UUID]) -> None:
             )
 
 
-def _uuid_param(value: uuid.UUID | None) -> Any:
-    if value is None:
-        return None
-    return value if _is_pg() else value.hex
+def id_chunks(column: str, ids: Iterable[uuid.UUID]) -> Iterator[tuple[str, list[Any]]]:
+    """``(condition, params)`` matching ``column`` to the ids, a chunk at a time.
+
+    PostgreSQL gets one array parameter for all of them: the statement text
+    stays the same, so psycopg parses it once, and quotes no 500-item list.
+    SQLite gets ``IN`` lists of at most 500 (its bound-parameter limit).
+    """
+    if _is_pg():
+        values = list(ids)
+        if values:
+            yield f"{column} = ANY(%s::uuid[])", [values]
+        return
+    values = [i.hex for i in ids]
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        yield f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk
 
 
 def _from_db_uuid(value: Any) -> uuid.UUID | None:
@@ -133,11 +145,9 @@ def load_runs(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     out: dict[uuid.UUID, dict[str, Any]] = {}
     cols = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            chunk = [_uuid_param(i) for i in ids[start : start + 500]]
-            marks = ", ".join(["%s"] * len(chunk))
+        for condition, chunk in id_chunks("id", ids):
             cursor.execute(
-                f"SELECT {cols} FROM {TABLE} WHERE id IN ({marks})",  # noqa: S608
+                f"SELECT {cols} FROM {TABLE} WHERE {condition}",  # noqa: S608
                 chunk,
             )
             for values in cursor.fetchall():
@@ -312,11 +322,9 @@ def existing_ids(ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     ids = list(ids)
     found: set[uuid.UUID] = set()
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            chunk = [_uuid_param(i) for i in ids[start : start + 500]]
-            marks = ", ".join(["%s"] * len(chunk))
+        for condition, chunk in id_chunks("id", ids):
             cursor.execute(
-                f"SELECT id FROM {TABLE} WHERE id IN ({marks})",  # noqa: S608
+                f"SELECT id FROM {TABLE} WHERE {condition}",  # noqa: S608
                 chunk,
             )
             found.update(_from_db_uuid(value) for (value,) in cursor.fetchall())

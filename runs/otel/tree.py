@@ -27,17 +27,18 @@ from typing import Any
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
+from runs.ingest import store
 from runs.ingest.normalize import segment
 from runs.models import Run
 
-_CHUNK = 500
 # Deeper than any real agent trace; stops a parent cycle in stored data.
 MAX_DEPTH = 200
 # Raw SQL: the ORM's per-value preparation of a 500-id IN list costs more
-# than the query itself on this hot path. Names are constants, never input.
+# than the query itself on this hot path (PostgreSQL gets one array
+# parameter instead, see store.id_chunks). Names are constants, never input.
 _SELECT = (
     f"SELECT id, parent_run_id, start_time, dotted_order FROM {Run._meta.db_table} "
-    "WHERE {column} IN ({marks})"
+    "WHERE {condition}"
 )
 
 
@@ -55,14 +56,10 @@ def _time(value: Any) -> datetime:
 
 def _stored(ids: Iterable[uuid.UUID], column: str) -> list[tuple]:
     """(id, parent id, start time, dotted order) of runs whose column is in ids."""
-    pg = connection.vendor == "postgresql"
-    params = [i if pg else i.hex for i in ids]
     rows: list[tuple] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(params), _CHUNK):
-            chunk = params[start : start + _CHUNK]
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(_SELECT.format(column=column, marks=marks), chunk)
+        for condition, chunk in store.id_chunks(column, ids):
+            cursor.execute(_SELECT.format(condition=condition), chunk)
             rows += [
                 (_uuid(rid), _uuid(parent), _time(start_time), dotted)
                 for rid, parent, start_time, dotted in cursor.fetchall()
