@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import BooleanField, Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils.dateparse import parse_datetime
 
 from runs.models import Run
 from runs.query.filters import LATENCY
-from runs.query.roots import ROW_FIELDS, root_row, trace_aggregates
 from runs.query.scope import StatsScope
 from runs.query.stats import percentile
 
 TOP_MODELS = 12
-COUNT_CAP = 10_000
 # Enough root latencies for stable percentiles; beyond it the newest are used.
 MAX_LATENCY_SAMPLES = 50_000
 
@@ -106,54 +101,3 @@ def roots_after(queryset: QuerySet, cursor: str, descending: bool) -> QuerySet:
             Q(start_time__lt=when) | Q(start_time=when, id__lt=run_id)
         )
     return queryset.filter(Q(start_time__gt=when) | Q(start_time=when, id__gt=run_id))
-
-
-@dataclass(frozen=True)
-class RootsPage:
-    rows: list[dict[str, Any]]
-    has_more: bool
-    total: int  # counted up to COUNT_CAP + 1
-    capped: bool
-
-
-def only_roots(queryset: QuerySet) -> QuerySet:
-    """Root runs, in a form each database plans with the partial root indexes.
-
-    SQLite's planner takes ``parent_run_id IS NULL`` for a selective lookup
-    on the parent index (it has no statistics for NULL) and then sorts every
-    root: 0.9 s at a million runs. Telling it the term is true for most rows
-    lets it walk ``run_roots_start`` in order instead (a few ms).
-    """
-    if connection.vendor == "sqlite":
-        return queryset.filter(
-            RawSQL(
-                "likelihood(runs_run.parent_run_id IS NULL, 0.9)",
-                [],
-                output_field=BooleanField(),
-            )
-        )
-    return queryset.filter(parent__isnull=True)
-
-
-def roots_page(queryset: QuerySet, *, limit: int, offset: int = 0) -> RootsPage:
-    """A page of root rows in ``queryset``'s order, with a count capped at
-    ``COUNT_CAP``: the dashboard polls its first page every few seconds, and an
-    exact count of every root is the costliest part of it (1 s on PostgreSQL at
-    a million runs), for a number nobody reads past "more than 10,000".
-    Rows are built by the query layer (``runs.query.roots``).
-    """
-    roots = only_roots(queryset)
-    page = list(roots.values(*ROW_FIELDS)[offset : offset + limit + 1])
-    has_more = len(page) > limit
-    page = page[:limit]
-    if has_more or offset:
-        total = roots.order_by()[: COUNT_CAP + 1].count()
-    else:
-        total = len(page)
-    aggregates = trace_aggregates([row["trace_id"] for row in page])
-    return RootsPage(
-        rows=[root_row(row, aggregates.get(row["trace_id"])) for row in page],
-        has_more=has_more,
-        total=total,
-        capped=total > COUNT_CAP,
-    )

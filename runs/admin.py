@@ -22,10 +22,10 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from dashboard.selectors import only_roots
 from runs.models import ApiKey, Attachment, Feedback, Project, Run
 from runs.purge import delete_traces
 from runs.query.filters import filter_runs
+from runs.query.roots import only_roots
 
 admin.site.site_header = "Agent Spy administration"
 admin.site.site_title = "Agent Spy"

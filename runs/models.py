@@ -6,12 +6,25 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
 # LangSmith clients expect a tenant id on every project; a single-tenant
 # server answers with one fixed value.
 TENANT_ID = uuid.UUID("11111111-1111-4111-8111-111111111111")
+
+
+class UnicodeJSONEncoder(DjangoJSONEncoder):
+    """Writes non-ASCII text as is, as the ingest store (orjson) does.
+
+    Search matches the stored text of the bodies (migration 0007), so a run
+    saved through the ORM must not hold "\\u00e9" where ingestion holds "é".
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 class Project(models.Model):
@@ -70,8 +83,8 @@ class Run(models.Model):
     )
     start_time = models.DateTimeField()
     end_time = models.DateTimeField(null=True, blank=True)
-    inputs = models.JSONField(default=dict, blank=True)
-    outputs = models.JSONField(null=True, blank=True)
+    inputs = models.JSONField(encoder=UnicodeJSONEncoder, default=dict, blank=True)
+    outputs = models.JSONField(encoder=UnicodeJSONEncoder, null=True, blank=True)
     error = models.TextField(null=True, blank=True)
     extra = models.JSONField(default=dict, blank=True)
     events = models.JSONField(default=list, blank=True)

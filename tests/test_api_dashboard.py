@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from runs.query import roots
 from tests.factories import ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,7 @@ def test_roots_page_returns_one_row_per_trace_with_trace_aggregates(client, url)
             }
         ],
         "total": 1,
+        "total_capped": False,
         "limit": 50,
         "offset": 0,
         "has_more": False,
@@ -106,6 +108,27 @@ def test_roots_paging_last_page_and_offset_past_the_end(client, url):
     assert (past["runs"], past["total"], past["has_more"]) == ([], 5, False)
     exact = client.get(url("dashboard/runs/roots?limit=5")).json()
     assert (len(exact["runs"]), exact["has_more"]) == (5, False)
+
+
+def test_roots_total_stops_at_the_count_cap(client, url, monkeypatch):
+    monkeypatch.setattr(roots, "COUNT_CAP", 3)
+    for i in range(5):
+        make_trace(f"t{i}", start=T0 + timedelta(minutes=i), children=0)
+    body = client.get(url("dashboard/runs/roots?limit=2")).json()
+    assert (body["total"], body["total_capped"], body["has_more"]) == (3, True, True)
+    under = client.get(url("dashboard/runs/roots?limit=2&search=t4")).json()
+    assert (under["total"], under["total_capped"]) == (1, False)
+
+
+def test_roots_total_is_a_lower_bound_when_counting_runs_out_of_time(
+    client, url, monkeypatch
+):
+    monkeypatch.setattr(roots, "bounded_count", lambda queryset, cap: None)
+    for i in range(5):
+        make_trace(f"t{i}", start=T0 + timedelta(minutes=i), children=0)
+    body = client.get(url("dashboard/runs/roots?limit=2&offset=2")).json()
+    assert [r["name"] for r in body["runs"]] == ["t2", "t1"]
+    assert (body["total"], body["total_capped"], body["has_more"]) == (4, True, True)
 
 
 def test_roots_ordering_and_filters_apply_to_the_page(client, url):

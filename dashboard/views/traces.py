@@ -26,6 +26,7 @@ from dashboard import selectors
 from dashboard.views.common import dashboard_view, page
 from runs.models import Run
 from runs.query.filters import SINCE, InvalidFilter, filter_runs
+from runs.query.roots import root_runs
 
 PAGE_SIZE = 50
 MAX_OFFSET = 10_000
@@ -111,15 +112,15 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
             )
         elif not keyset:
             offset = min(max(int(request.GET.get("offset") or 0), 0), MAX_OFFSET)
-        result = selectors.roots_page(queryset, limit=PAGE_SIZE, offset=offset)
+        result = root_runs(queryset, limit=PAGE_SIZE, offset=offset)
     except InvalidFilter as exc:
         errors = exc.errors
     except ValueError:
         errors = {"after": ["Not a valid page cursor."]}
     if errors:
         return {"errors": errors, "rows": [], "params": params, "columns": []}
-    models = selectors.trace_models([row["trace_id"] for row in result.rows])
-    rows = result.rows
+    models = selectors.trace_models([row["trace_id"] for row in result.runs])
+    rows = result.runs
     stale_before = timezone.now() - timedelta(minutes=settings.STALE_AFTER_MINUTES)
     for row in rows:
         row["models"] = models.get(row["trace_id"]) or []
@@ -141,9 +142,8 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
         "errors": {},
         "rows": rows,
         "total": result.total,
-        "total_text": f"more than {selectors.COUNT_CAP:,}"
-        if result.capped
-        else f"{result.total:,}",
+        # A lower bound when the count was capped or cut short: "10,000+".
+        "total_text": f"{result.total:,}{'+' if result.total_capped else ''}",
         "first_page": first_page,
         "offset": offset,
         "next_link": next_link,

@@ -40,7 +40,7 @@ from runs.api.serializers import (
 from runs.ingest.normalize import InvalidField
 from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
-from runs.query import search as search_query
+from runs.query import trace_filters
 from runs.query.stats import project_counts
 
 
@@ -264,8 +264,7 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
     if "end_time" in data:
         queryset = queryset.filter(end_time__lte=data["end_time"])
     if data.get("query", "").strip():
-        traces = search_query.matching_trace_ids(data["query"].strip())
-        queryset = queryset.filter(trace_id__in=traces)
+        queryset = queryset.filter(trace_filters.with_text(data["query"].strip()))
     return queryset.order_by("-start_time", "-id")
 
 

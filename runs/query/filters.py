@@ -27,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from runs.models import Project, Run
-from runs.query import search as search_query
+from runs.query import trace_filters
 from runs.query.scope import StatsScope
 
 SINCE = {
@@ -174,7 +174,7 @@ class RunFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(trace_id__in=search_query.matching_trace_ids(value))
+        return queryset.filter(trace_filters.with_text(value))
 
     def filter_since(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(start_time__gte=timezone.now() - SINCE[value])
@@ -200,14 +200,11 @@ class RunFilter(django_filters.FilterSet):
     ) -> QuerySet:
         if value is None:
             return queryset
-        errored = Run.objects.filter(status=Run.Status.ERROR).values("trace_id")
-        if value:
-            return queryset.filter(trace_id__in=errored)
-        return queryset.exclude(trace_id__in=errored)
+        errored = trace_filters.with_error()
+        return queryset.filter(errored if value else ~errored)
 
     def filter_model(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        traces = Run.objects.filter(model_name=value).values("trace_id")
-        return queryset.filter(trace_id__in=traces)
+        return queryset.filter(trace_filters.with_model(value))
 
     def filter_latency(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         if value is None:

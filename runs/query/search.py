@@ -1,60 +1,75 @@
 """Full-text search over run names, inputs, outputs and errors.
 
-Both databases use their own trigram index, kept in step with ingestion by the
-database itself (migration 0004), so the one write path stays single:
+A run matches when the stored text of its name, error, inputs or outputs
+contains the query, case-insensitively, in any script. Bodies are matched as
+stored JSON (UTF-8, quotes and control characters escaped), so the query is
+looked for both as typed and in its JSON-escaped form.
 
-* SQLite: a contentless FTS5 table ``runs_run_search`` (trigram tokenizer,
-  ``detail=none``) fed by triggers on ``runs_run``. Without positions the index
-  answers "rows holding every trigram of the query"; those candidates are then
-  confirmed against the row's text, case-folded by ``agentspy_casefold`` (a
-  Python function registered on each SQLite connection, as SQLite's own
-  ``lower()`` folds ASCII only).
-* PostgreSQL: a ``pg_trgm`` GIN index over ``agentspy_run_text(name, error,
-  inputs, outputs)``, an immutable SQL function that lower-cases the text; the
-  ``LIKE`` over that expression uses the index and rechecks by itself.
+Both databases keep a trigram index of that text in step with every write
+(migrations 0004 and 0007): SQLite a contentless FTS5 table
+``runs_run_search``, PostgreSQL a ``pg_trgm`` GIN index over
+``agentspy_run_text(name, error, inputs, outputs)``. The index answers "which
+runs might match" (``candidate_traces``); ``RunTextMatch`` decides for one
+run, and is what a trace-by-trace scan evaluates (see ``trace_filters``):
 
-Queries shorter than three characters have no trigram to look up and scan the
-table instead (correct, but slow on a large database).
+* SQLite: ``LIKE`` on each column, which folds ASCII case only; a query with
+  a cased non-ASCII letter (É, Ж) is compared through ``agentspy_casefold``, a
+  Python function registered on each connection (~3x slower).
+* PostgreSQL: ``LIKE`` over the lower-cased text expression of the index.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import orjson
 from django.db import connection
+from django.db.models import BooleanField, F, Func
 from django.db.models.expressions import RawSQL
 
 FTS_TABLE = "runs_run_search"
-PG_TEXT = "agentspy_run_text(name, error, inputs, outputs)"
+PG_TEXT = "agentspy_run_text({}, {}, {}, {})"
 MIN_INDEXED_CHARS = 3
 # A long query is narrowed by this many of its trigrams, then confirmed in full.
 MAX_TRIGRAMS = 12
-# The text the SQLite index holds for a row (the same expression as migration
-# 0004's triggers): JSON bodies contribute their string values, unescaped.
-SQLITE_TEXT = """(
-  coalesce(runs_run.name, '') || ' ' || coalesce(runs_run.error, '') || ' ' ||
-  coalesce((SELECT group_concat(value, ' ') FROM json_tree(runs_run.inputs)
-            WHERE type = 'text'), '') || ' ' ||
-  coalesce((SELECT group_concat(value, ' ') FROM json_tree(runs_run.outputs)
-            WHERE type = 'text'), '')
-)"""
 
 
-def casefold(value: Any) -> str | None:
-    return value.casefold() if isinstance(value, str) else None
+def fold(value: Any) -> str | None:
+    """Case folding for search (``lower``: what FTS5 and PostgreSQL do too)."""
+    return value.lower() if isinstance(value, str) else None
 
 
 def register_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
     """``connection_created`` hook: SQL functions the SQLite queries use."""
     if connection.vendor == "sqlite":
         connection.connection.create_function(
-            "agentspy_casefold", 1, casefold, deterministic=True
+            "agentspy_casefold", 1, fold, deterministic=True
         )
 
 
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _ascii_foldable(text: str) -> bool:
+    """True when SQLite's ASCII-only ``LIKE`` folds this query correctly."""
+    return all(c.isascii() or c.lower() == c.upper() for c in text)
+
+
+class SearchText:
+    """One search query, in the forms each column holds it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        # How the text appears inside a stored JSON string.
+        self.in_json = orjson.dumps(text).decode()[1:-1]
+        self.forms = list(dict.fromkeys((text, self.in_json)))
+
+    @property
+    def indexed(self) -> bool:
+        return len(self.text) >= MIN_INDEXED_CHARS
 
 
 def fts_query(text: str) -> str:
@@ -66,28 +81,84 @@ def fts_query(text: str) -> str:
     return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
 
 
-def matching_runs_sql(text: str) -> tuple[str, list[str]]:
-    """SQL selecting ``trace_id`` of the runs whose text contains ``text``."""
-    if connection.vendor == "postgresql":
-        return (
-            f"SELECT trace_id FROM runs_run WHERE {PG_TEXT} LIKE %s ESCAPE '\\'",
-            [like_pattern(text.lower())],
+class RunTextMatch(Func):
+    """True for a run whose name, error, inputs or outputs contain the text."""
+
+    output_field = BooleanField()
+
+    def __init__(self, search: SearchText) -> None:
+        super().__init__(F("name"), F("error"), F("inputs"), F("outputs"))
+        self.search = search
+
+    def _columns(self, compiler: Any, connection: Any) -> list[str]:
+        columns = []
+        for expression in self.get_source_expressions():
+            sql, params = compiler.compile(expression)
+            assert not params  # plain column references
+            columns.append(sql)
+        return columns
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        name, error, inputs, outputs = self._columns(compiler, connection)
+        search = self.search
+        if _ascii_foldable(search.text):
+            # Plain columns hold the text as typed, JSON bodies escaped.
+            parts = [f"{name} LIKE %s ESCAPE '\\'", f"{error} LIKE %s ESCAPE '\\'"]
+            params = [like_pattern(search.text)] * 2
+            for body in (inputs, outputs):
+                parts.append(f"{body} LIKE %s ESCAPE '\\'")
+                params.append(like_pattern(search.in_json))
+            return "(" + " OR ".join(parts) + ")", params
+        text = (
+            f"agentspy_casefold(coalesce({name}, '') || ' ' || coalesce({error}, '')"
+            f" || ' ' || coalesce({inputs}, '') || ' ' || coalesce({outputs}, ''))"
         )
-    confirm = f"instr(agentspy_casefold({SQLITE_TEXT}), %s) > 0"
-    if len(text) >= MIN_INDEXED_CHARS:
-        return (
-            "SELECT trace_id FROM runs_run WHERE rowid IN "
-            f"(SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) "
-            f"AND {confirm}",
-            [fts_query(text), text.casefold()],
-        )
-    return (f"SELECT trace_id FROM runs_run WHERE {confirm}", [text.casefold()])
+        parts = [f"instr({text}, %s) > 0" for _ in search.forms]
+        return "(" + " OR ".join(parts) + ")", [fold(f) for f in search.forms]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        text = PG_TEXT.format(*self._columns(compiler, connection))
+        parts = [f"{text} LIKE %s ESCAPE '\\'" for _ in self.search.forms]
+        return "(" + " OR ".join(parts) + ")", [
+            like_pattern(fold(f)) for f in self.search.forms
+        ]
 
 
-def matching_trace_ids(text: str) -> RawSQL:
-    """A subquery of the trace ids with a run containing ``text``.
-
-    Use it as ``Run.objects.filter(trace_id__in=matching_trace_ids(q))``.
+def candidate_traces(search: SearchText, limit: int) -> list[uuid.UUID] | None:
+    """The traces with a matching run, when the index finds at most ``limit``
+    candidate runs; None when there are more (or the query is too short to use
+    the index), so the caller scans traces instead.
     """
-    sql, params = matching_runs_sql(text)
-    return RawSQL(sql, params)
+    if not search.indexed:
+        return None
+    from runs.models import Run
+
+    if connection.vendor != "sqlite":
+        # The GIN index finds the candidates, LIKE's recheck confirms them.
+        found = list(
+            Run.objects.filter(RunTextMatch(search))
+            .order_by()
+            .values_list("trace_id", flat=True)[: limit + 1]
+        )
+        return None if len(found) > limit else list(dict.fromkeys(found))
+    match = " OR ".join(f"({fts_query(f)})" for f in search.forms)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s",  # noqa: S608
+            [match, limit + 1],
+        )
+        rowids = [rowid for (rowid,) in cursor.fetchall()]
+    if len(rowids) > limit:
+        return None
+    # Without positions the index over-approximates: confirm each candidate.
+    in_rowids = RawSQL(
+        "runs_run.rowid IN (SELECT value FROM json_each(%s))",
+        [orjson.dumps(rowids).decode()],
+        output_field=BooleanField(),
+    )
+    return list(
+        Run.objects.filter(in_rowids, RunTextMatch(search))
+        .order_by()
+        .values_list("trace_id", flat=True)
+        .distinct()
+    )

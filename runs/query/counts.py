@@ -1,0 +1,63 @@
+"""Counts that give up rather than hold a page hostage.
+
+``bounded_count`` counts at most ``cap + 1`` rows and at most for
+``COUNT_BUDGET_MS``; past the budget the database abandons the statement
+(SQLite through a progress handler, PostgreSQL through a transaction-local
+``statement_timeout``) and the caller shows what it knows ("50+"). A filter
+whose matches are rare in a large store, scanned trace by trace, is what this
+protects against: its page is quick (it stops at a page of matches), its full
+count is not.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import OperationalError, connection, transaction
+from django.db.models import QuerySet
+
+COUNT_BUDGET_MS = 30
+# SQLite calls the progress handler every this many virtual machine steps.
+_SQLITE_STEPS = 5_000
+
+
+def bounded_count(
+    queryset: QuerySet, cap: int, budget_ms: int | None = None
+) -> int | None:
+    """``min(count, cap + 1)``, or None when it takes longer than the budget."""
+    budget_ms = COUNT_BUDGET_MS if budget_ms is None else budget_ms
+    capped = queryset.order_by()[: cap + 1]
+    try:
+        if connection.vendor == "postgresql":
+            return _pg_count(capped, budget_ms)
+        if connection.vendor == "sqlite":
+            return _sqlite_count(capped, budget_ms)
+    except OperationalError:
+        return None
+    return capped.count()  # pragma: no cover (other databases)
+
+
+def _sqlite_count(queryset: QuerySet, budget_ms: int) -> int:
+    connection.ensure_connection()
+    raw = connection.connection
+    deadline = time.monotonic() + budget_ms / 1000
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, _SQLITE_STEPS)
+    try:
+        return queryset.count()
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def _pg_count(queryset: QuerySet, budget_ms: int) -> int:
+    # A savepoint when a transaction is open (tests, ATOMIC_REQUESTS): a
+    # cancelled statement then rolls back only this, and the old timeout is
+    # put back before it is released.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')")
+        (previous,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, true)", [str(budget_ms)]
+        )
+        count = queryset.count()
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+        return count

@@ -1,0 +1,96 @@
+"""Filters that select whole traces: a run is kept when any run of its trace
+matches (the error is on a tool call, the model on an LLM call, the searched
+words in some input), while lists mostly show the roots.
+
+Each filter is planned per request, from a bounded look at its index:
+
+* few matching traces (at most ``SET_LIMIT``): their ids are read from the
+  index and the filter becomes ``trace_id IN (...)``; exact, and a count of
+  the roots is cheap;
+* many: a correlated ``EXISTS`` over the runs of each trace the outer query
+  visits, so a newest-first page walks the roots index and stops once it has
+  a page of matches, instead of collecting every match first (seconds at a
+  million runs for a common word).
+
+Both plans select the same runs; only their cost differs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
+
+from runs.models import Run
+from runs.query.search import RunTextMatch, SearchText, candidate_traces
+
+# Above this many matching traces (or candidate runs, for search) the
+# correlated scan is used: probing 5,000 candidates costs ~25 ms, which is
+# also what scanning traces for a page of matches costs at that density.
+SET_LIMIT = 5_000
+
+
+class TraceIdIn(Func):
+    """``trace_id = ANY(ids)`` with the ids bound as one array (PostgreSQL)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids: list[uuid.UUID]) -> None:
+        super().__init__(F("trace_id"))
+        self.ids = ids
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, _ = compiler.compile(self.get_source_expressions()[0])
+        return f"{column} = ANY(%s::uuid[])", [self.ids]
+
+
+def _in_traces(ids: list[uuid.UUID]) -> Q:
+    if not ids:
+        return Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        return Q(TraceIdIn(ids))
+    # SQLite plans a literal list (one lookup of the trace index per id); a
+    # list bound as one JSON parameter made it walk every root instead.
+    # SET_LIMIT stays far below its 32,766 parameters.
+    return Q(trace_id__in=ids)
+
+
+def _any_run(condition: Q | Func) -> Exists:
+    runs = Run.objects.filter(trace_id=OuterRef("trace_id")).filter(condition)
+    return Exists(runs.order_by())
+
+
+def _distinct_traces(runs: QuerySet) -> list[uuid.UUID] | None:
+    found = list(
+        runs.order_by("trace_id")
+        .values_list("trace_id", flat=True)
+        .distinct()[: SET_LIMIT + 1]
+    )
+    return None if len(found) > SET_LIMIT else found
+
+
+def _plan(runs_condition: Q | Func, small_set: list[uuid.UUID] | None) -> Q:
+    if small_set is not None:
+        return _in_traces(small_set)
+    return Q(_any_run(runs_condition))
+
+
+def with_error() -> Q:
+    """Traces with an errored run (the partial index ``run_error_trace``)."""
+    condition = Q(status=Run.Status.ERROR)
+    return _plan(condition, _distinct_traces(Run.objects.filter(condition)))
+
+
+def with_model(name: str) -> Q:
+    """Traces with a run of this model (the index ``run_model_trace``)."""
+    # The redundant term lets SQLite use the partial index (model_name <> '').
+    condition = Q(model_name=name) & ~Q(model_name="")
+    return _plan(condition, _distinct_traces(Run.objects.filter(condition)))
+
+
+def with_text(text: str) -> Q:
+    """Traces with a run whose name, error, inputs or outputs contain ``text``."""
+    search = SearchText(text)
+    return _plan(RunTextMatch(search), candidate_traces(search, SET_LIMIT))

@@ -1,0 +1,32 @@
+"""bounded_count: exact under its cap and budget, None past the budget."""
+
+import pytest
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
+
+from runs.models import Run
+from runs.query.counts import bounded_count
+from tests.factories import RunFactory
+
+pytestmark = pytest.mark.django_db
+
+# Seconds of work on either database, whatever the table holds.
+SLOW = RawSQL(
+    "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+    "WHERE x < 50000000) SELECT count(*) FROM c) > 0",
+    [],
+    output_field=BooleanField(),
+)
+
+
+def test_counts_exactly_up_to_one_past_the_cap():
+    RunFactory.create_batch(4)
+    assert bounded_count(Run.objects.all(), cap=10) == 4
+    assert bounded_count(Run.objects.all(), cap=2) == 3
+
+
+def test_gives_up_past_the_budget_and_leaves_the_connection_usable():
+    RunFactory()
+    assert bounded_count(Run.objects.filter(SLOW), cap=10, budget_ms=20) is None
+    assert bounded_count(Run.objects.all(), cap=10, budget_ms=20) == 1
+    assert Run.objects.count() == 1

@@ -1,0 +1,105 @@
+"""Trace filters (search, has_error, model): both plans select the same runs.
+
+``SET_LIMIT`` decides per request between reading the matching trace ids from
+the index and scanning each trace with a correlated EXISTS; every behaviour is
+checked under both by forcing the limit.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from runs.models import Run
+from runs.query import trace_filters
+from runs.query.filters import filter_runs
+from tests.factories import RunFactory
+
+pytestmark = pytest.mark.django_db
+T0 = timezone.now() - timedelta(hours=1)
+
+
+@pytest.fixture(params=["index set", "trace scan"])
+def plan(request, monkeypatch):
+    if request.param == "trace scan":
+        monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
+    return request.param
+
+
+def roots(params):
+    return [run.name for run in filter_runs(params).filter(parent__isnull=True)]
+
+
+def trace(name, minutes, **child):
+    root = RunFactory(name=name, start_time=T0 + timedelta(minutes=minutes))
+    RunFactory(
+        name=f"{name}-child",
+        parent=root,
+        start_time=root.start_time + timedelta(seconds=1),
+        **child,
+    )
+    return root
+
+
+def test_search_matches_any_column_in_any_script_and_case(plan):
+    trace("fr", 1, outputs={"text": "Le CAFÉ est fermé, rue de la République"})
+    trace("zh", 2, inputs={"question": "请帮我总结这份合同的主要条款。"})
+    trace("err", 3, status="error", error="RateLimitError: slow down")
+    trace("plain", 4, outputs={"text": "nothing to see"})
+    assert roots({"search": "café"}) == ["fr"]
+    assert roots({"search": "RÉPUBLIQUE"}) == ["fr"]
+    assert roots({"search": "主要条款"}) == ["zh"]
+    assert roots({"search": "ratelimit"}) == ["err"]
+    assert roots({"search": "plain-child"}) == ["plain"]
+    assert roots({"search": "see"}) == ["plain"]
+    assert roots({"search": "absent words"}) == []
+
+
+def test_search_finds_text_that_json_escapes_in_bodies(plan):
+    trace("quoted", 1, outputs={"text": 'she said "hi"\nthen left'})
+    trace("other", 2, outputs={"text": "said hi"})
+    assert roots({"search": 'said "hi"'}) == ["quoted"]
+    assert roots({"search": "\"hi\"\nthen"}) == ["quoted"]
+
+
+def test_search_shorter_than_a_trigram_still_matches(plan):
+    trace("a", 1, outputs={"text": "x y"})
+    trace("b", 2, outputs={"text": "qz"})
+    assert roots({"search": "qz"}) == ["b"]
+    assert roots({"search": "Z"}) == ["b"]
+
+
+def test_search_treats_like_wildcards_as_text(plan):
+    trace("pct", 1, outputs={"text": "100% done_now"})
+    trace("other", 2, outputs={"text": "1000 done now"})
+    assert roots({"search": "0% done_"}) == ["pct"]
+
+
+def test_error_and_model_filters_select_whole_traces(plan):
+    trace("bad", 1, status="error", error="boom", model_name="gpt-4o")
+    trace("good", 2, model_name="claude")
+    trace("idle", 3)
+    assert roots({"has_error": "true"}) == ["bad"]
+    assert roots({"has_error": "false"}) == ["idle", "good"]
+    assert roots({"model": "claude"}) == ["good"]
+    assert roots({"model": "gpt-5"}) == []
+    assert roots({"model": "gpt-4o", "search": "boom"}) == ["bad"]
+    assert sorted(r.name for r in filter_runs({"model": "gpt-4o"})) == [
+        "bad",
+        "bad-child",
+    ]
+
+
+def test_runs_saved_through_the_orm_store_non_ascii_text_as_is():
+    run = RunFactory(inputs={"q": "Ærø — 東京"})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT inputs::text FROM runs_run WHERE id = %s"
+            if connection.vendor == "postgresql"
+            else "SELECT inputs FROM runs_run WHERE id = %s",
+            [run.id if connection.vendor == "postgresql" else run.id.hex],
+        )
+        (text,) = cursor.fetchone()
+    assert "Ærø — 東京" in text
+    assert Run.objects.get(id=run.id).inputs == {"q": "Ærø — 東京"}
