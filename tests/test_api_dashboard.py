@@ -250,3 +250,15 @@ def test_projects_route_lists_counts_and_error_rate(client, url):
     }
     assert body["projects"][1]["name"] == "empty"
     assert body["projects"][1]["run_count"] == 0
+
+
+def test_deep_pages_read_ids_first_and_keep_the_order(client, url, monkeypatch):
+    monkeypatch.setattr(roots, "LATE_LOOKUP_OFFSET", 1)
+    for i, name in enumerate(["b", "d", "a", "e", "c"]):
+        make_trace(name, start=T0 + timedelta(minutes=i), children=1)
+    newest = client.get(url("dashboard/runs/roots?limit=2&offset=1")).json()
+    assert [r["name"] for r in newest["runs"]] == ["e", "a"]
+    assert [r["run_count"] for r in newest["runs"]] == [2, 2]
+    by_name = client.get(url("dashboard/runs/roots?limit=3&offset=2&ordering=name"))
+    assert [r["name"] for r in by_name.json()["runs"]] == ["c", "d", "e"]
+    assert by_name.json()["has_more"] is False
