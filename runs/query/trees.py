@@ -15,12 +15,15 @@ ids. Decisions for imperfect traces:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+from django.db import connections
 from django.db.models import QuerySet
 
 from runs.models import Run
-from runs.query.roots import _iso, duration_ms
 
 MAX_DEPTH = 200
 LIGHT_FIELDS = (
@@ -43,60 +46,128 @@ LIGHT_FIELDS = (
 IO_FIELDS = ("inputs", "outputs", "extra", "events")
 
 
-def _node(row: dict[str, Any], light: bool) -> dict[str, Any]:
-    node = {
-        "id": str(row["id"]),
-        "parent_run_id": str(row["parent_id"]) if row["parent_id"] else None,
-        "name": row["name"],
-        "run_type": row["run_type"],
-        "status": row["status"],
-        "start_time": _iso(row["start_time"]),
-        "end_time": _iso(row["end_time"]),
-        "duration_ms": duration_ms(row["start_time"], row["end_time"]),
-        "dotted_order": row["dotted_order"],
-        "error": row["error"],
-        "tags": row["tags"] or [],
-        "model_name": row["model_name"] or None,
-        "prompt_tokens": row["prompt_tokens"],
-        "completion_tokens": row["completion_tokens"],
-        "total_tokens": row["total_tokens"],
-        "depth": -1,
-        "orphan": False,
-        "children": [],
-    }
-    if not light:
-        for name in IO_FIELDS:
-            node[name] = row[name]
-    return node
+def _uuid_text(value: Any) -> str | None:
+    """A run id as the API writes it, from what the database driver returned."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 32:  # SQLite stores uuid.hex
+            return (
+                f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+            )
+        return str(uuid.UUID(value))
+    return str(value)
+
+
+def _time(value: Any) -> datetime | None:
+    """An aware UTC datetime, from a driver value (SQLite: naive UTC text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _json(value: Any) -> Any:
+    """A JSON column's text, decoded (drivers return it undecoded for Django)."""
+    if value is None or not isinstance(value, str | bytes):
+        return value
+    return orjson.loads(value)
+
+
+def _fragment(value: Any) -> Any:
+    """A JSON column's stored text, embedded as is when the response is rendered.
+
+    Both databases hold valid JSON (jsonb, or the ingest path's orjson text),
+    so parsing and re-serialising megabytes of bodies would only cost time.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str | bytes):
+        return orjson.Fragment(value)
+    return value
+
+
+def _nodes(rows: Sequence[Sequence[Any]], light: bool) -> list[dict[str, Any]]:
+    """Tree nodes from raw ``LIGHT_FIELDS (+ IO_FIELDS)`` rows, one dict each."""
+    nodes = []
+    append = nodes.append
+    ident = _uuid_text
+    for row in rows:
+        start, end = _time(row[6]), _time(row[7])
+        tags = _json(row[10])
+        node = {
+            "id": ident(row[0]),
+            "parent_run_id": ident(row[1]),
+            "name": row[3],
+            "run_type": row[4],
+            "status": row[5],
+            "start_time": start.isoformat() if start is not None else None,
+            "end_time": end.isoformat() if end is not None else None,
+            "duration_ms": (
+                round((end - start).total_seconds() * 1000, 3)
+                if start is not None and end is not None
+                else None
+            ),
+            "dotted_order": row[8],
+            "error": row[9],
+            "tags": tags or [],
+            "model_name": row[11] or None,
+            "prompt_tokens": row[12],
+            "completion_tokens": row[13],
+            "total_tokens": row[14],
+            "depth": -1,
+            "orphan": False,
+            "children": [],
+        }
+        if not light:
+            node["inputs"] = _fragment(row[15])
+            node["outputs"] = _fragment(row[16])
+            node["extra"] = _fragment(row[17])
+            node["events"] = _fragment(row[18])
+        append(node)
+    return nodes
 
 
 def trace_tree(
     run_id: uuid.UUID, *, light: bool = False, queryset: QuerySet | None = None
 ) -> dict[str, Any] | None:
-    """The tree of the trace containing ``run_id``, or None if it is not visible."""
+    """The tree of the trace containing ``run_id``, or None if it is not visible.
+
+    In full mode ``inputs``, ``outputs``, ``extra`` and ``events`` are
+    ``orjson.Fragment`` objects holding the stored JSON text: render the result
+    with orjson (the API's renderer does), or ``orjson.loads`` them.
+    """
     base = queryset if queryset is not None else Run.objects.all()
     trace_id = base.filter(id=run_id).values_list("trace_id", flat=True).first()
     if trace_id is None:
         return None
     fields = LIGHT_FIELDS if light else LIGHT_FIELDS + IO_FIELDS
-    rows = list(
+    query = (
         base.filter(trace_id=trace_id)
         .order_by("dotted_order", "start_time", "id")
-        .values(*fields)
+        .values_list(*fields)
     )
-    return build_tree(rows, trace_id=trace_id, light=light)
+    # The driver's values as they come: Django's per-value converters (UUIDs,
+    # datetimes, JSON) cost more than everything else for a big trace.
+    sql, params = query.query.sql_with_params()
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return build_tree(_nodes(rows, light), trace_id=trace_id)
 
 
-def build_tree(
-    rows: list[dict[str, Any]], *, trace_id: uuid.UUID, light: bool
-) -> dict[str, Any]:
-    nodes = [_node(row, light) for row in rows]
-    by_id = {row["id"]: node for row, node in zip(rows, nodes, strict=True)}
+def build_tree(nodes: list[dict[str, Any]], *, trace_id: uuid.UUID) -> dict[str, Any]:
+    """Link nodes (in ``dotted_order``) into one tree under the trace's root."""
+    by_id = {node["id"]: node for node in nodes}
     order = {id(node): index for index, node in enumerate(nodes)}
     parent_of: dict[int, dict[str, Any]] = {}
     tops = []
-    for row, node in zip(rows, nodes, strict=True):
-        parent = by_id.get(row["parent_id"]) if row["parent_id"] else None
+    for node in nodes:
+        wanted = node["parent_run_id"]
+        parent = by_id.get(wanted) if wanted else None
         if parent is None or parent is node:
             tops.append(node)
         else:
