@@ -16,7 +16,7 @@ import time
 from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 
-COUNT_BUDGET_MS = 30
+COUNT_BUDGET_MS = 20
 # SQLite calls the progress handler every this many virtual machine steps.
 _SQLITE_STEPS = 5_000
 
