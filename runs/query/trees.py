@@ -21,7 +21,8 @@ from typing import Any
 
 import orjson
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import BinaryField, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from runs.models import Run
 
@@ -44,6 +45,7 @@ LIGHT_FIELDS = (
     "total_tokens",
 )
 IO_FIELDS = ("inputs", "outputs", "extra", "events")
+TIME_FIELDS = ("start_time", "end_time")
 
 
 def _uuid_text(value: Any) -> str | None:
@@ -59,15 +61,25 @@ def _uuid_text(value: Any) -> str | None:
     return str(value)
 
 
-def _time(value: Any) -> datetime | None:
-    """An aware UTC datetime, from a driver value (SQLite: naive UTC text)."""
+def _time(value: Any) -> tuple[str | None, datetime | None]:
+    """A start or end time as the API writes it, and as an aware datetime.
+
+    SQLite hands back its stored text, naive UTC in ``str(datetime)`` form:
+    the ISO text is then that text with a "T" and "+00:00", as ``isoformat``
+    of the aware value would write it.
+    """
     if value is None:
-        return None
+        return None, None
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
+        text = value
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+            if len(text) in (19, 26) and text[10] == " ":
+                return f"{text[:10]}T{text[11:]}+00:00", value
+    elif value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value
+    return value.isoformat(), value
 
 
 def _json(value: Any) -> Any:
@@ -96,7 +108,8 @@ def _nodes(rows: Sequence[Sequence[Any]], light: bool) -> list[dict[str, Any]]:
     append = nodes.append
     ident = _uuid_text
     for row in rows:
-        start, end = _time(row[6]), _time(row[7])
+        start_text, start = _time(row[6])
+        end_text, end = _time(row[7])
         tags = _json(row[10])
         node = {
             "id": ident(row[0]),
@@ -104,8 +117,8 @@ def _nodes(rows: Sequence[Sequence[Any]], light: bool) -> list[dict[str, Any]]:
             "name": row[3],
             "run_type": row[4],
             "status": row[5],
-            "start_time": start.isoformat() if start is not None else None,
-            "end_time": end.isoformat() if end is not None else None,
+            "start_time": start_text,
+            "end_time": end_text,
             "duration_ms": (
                 round((end - start).total_seconds() * 1000, 3)
                 if start is not None and end is not None
@@ -145,11 +158,17 @@ def trace_tree(
     if trace_id is None:
         return None
     fields = LIGHT_FIELDS if light else LIGHT_FIELDS + IO_FIELDS
-    query = (
-        base.filter(trace_id=trace_id)
-        .order_by("dotted_order", "start_time", "id")
-        .values_list(*fields)
-    )
+    query = base.filter(trace_id=trace_id).order_by("dotted_order", "start_time", "id")
+    if connections[query.db].vendor == "sqlite":
+        # Times as their stored text (sqlite3 would run Django's Python
+        # datetime parser on each) and bodies as bytes (no UTF-8 decoding).
+        casts = {
+            **{f"_{name}": Cast(name, TextField()) for name in TIME_FIELDS},
+            **{f"_{name}": Cast(name, BinaryField()) for name in IO_FIELDS},
+        }
+        query = query.annotate(**casts)
+        fields = tuple(f"_{name}" if f"_{name}" in casts else name for name in fields)
+    query = query.values_list(*fields)
     # The driver's values as they come: Django's per-value converters (UUIDs,
     # datetimes, JSON) cost more than everything else for a big trace.
     sql, params = query.query.sql_with_params()
