@@ -54,15 +54,17 @@ def parse_uuid(value: Any, field_name: str) -> uuid.UUID:
 
 
 def parse_time(value: Any, field_name: str) -> datetime:
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, str):
+    if isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value)
         except ValueError:
             raise InvalidField(
                 field_name, f"{value[:60]!r} is not an ISO-8601 timestamp"
             ) from None
+        if dt.tzinfo is UTC:  # what SDKs send: nothing to convert
+            return dt
+    elif isinstance(value, datetime):
+        dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
         # Epoch milliseconds (some JS clients) or seconds.
         seconds = value / 1000 if value > 1e11 else value
