@@ -12,60 +12,63 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDay, TruncHour
+from django.db.models import Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime
 
 from runs.models import Run
-from runs.query.filters import LATENCY
+from runs.query import rollups
 from runs.query.scope import StatsScope
-from runs.query.stats import percentile
 
 TOP_MODELS = 12
-# Enough root latencies for stable percentiles; beyond it the newest are used.
-MAX_LATENCY_SAMPLES = 50_000
 
 
 def model_breakdown(scope: StatsScope) -> list[tuple[str, int]]:
-    """LLM runs per model name, most used first."""
+    """Runs per model name, most used first (from the hourly rollups, whole hours)."""
     rows = (
-        scope.runs()
+        rollups.rows(scope)
         .exclude(model_name="")
         .values_list("model_name")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("runs"))
+        .filter(n__gt=0)
         .order_by("-n", "model_name")[:TOP_MODELS]
     )
-    return [(name, n) for name, n in rows]
+    return [(name, int(n)) for name, n in rows]
 
 
 def latency_series(
     scope: StatsScope, bucket: str, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    """p50/p95 latency of finished root runs per time bucket (as in the summary)."""
-    trunc = TruncHour if bucket == "hour" else TruncDay
+    """p50/p95 latency of finished root runs per time bucket, as in the summary.
+
+    From the rollups' latency histogram (whole hours): a percentile is the mean
+    latency of the histogram bucket holding its rank, within about 12%.
+    """
     rows = (
-        scope.runs()
-        .filter(parent__isnull=True, end_time__isnull=False)
-        .annotate(bucket=trunc("start_time"), latency=LATENCY)
-        .order_by("-start_time")
-        .values_list("bucket", "latency")[:MAX_LATENCY_SAMPLES]
+        rollups.rows(scope)
+        .filter(is_root=True, latency_bucket__isnull=False)
+        .values_list("hour", "latency_bucket")
+        .annotate(n=Sum("runs"), total=Sum("latency_ms"))
+        .order_by()
     )
-    by_bucket: dict[datetime, list[float]] = defaultdict(list)
-    for when, latency in rows:
-        by_bucket[when].append(latency.total_seconds() * 1000)
+    by_bucket: dict[datetime, dict[int, list[float]]] = defaultdict(dict)
+    for hour, latency_bucket, n, total in rows:
+        key = hour if bucket == "hour" else hour.replace(hour=0)
+        sums = by_bucket[key].setdefault(latency_bucket, [0, 0.0])
+        sums[0] += int(n or 0)
+        sums[1] += float(total or 0)
     step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
     at = start.replace(minute=0, second=0, microsecond=0)
     if bucket == "day":
         at = at.replace(hour=0)
     points = []
     while at <= end and len(points) < 24 * 31:
-        values = sorted(by_bucket.get(at, []))
+        histogram = [(b, n, t) for b, (n, t) in by_bucket.get(at, {}).items()]
         points.append(
             {
                 "time": at.isoformat(),
-                "p50": percentile(values, 50),
-                "p95": percentile(values, 95),
-                "count": len(values),
+                "p50": rollups.histogram_percentile(histogram, 50),
+                "p95": rollups.histogram_percentile(histogram, 95),
+                "count": sum(n for _, n, _ in histogram if n > 0),
             }
         )
         at += step

@@ -264,6 +264,8 @@ class RunRollup(models.Model):
     latency_bucket = models.SmallIntegerField(null=True, blank=True)
     # Sum of those latencies: a bucket's mean is the percentile estimate.
     latency_ms = models.FloatField(default=0)
+    # The run's model ("" for none): the overview's runs per model (0008).
+    model_name = models.CharField(max_length=255, default="", blank=True)
     runs = models.BigIntegerField(default=0)
     prompt_tokens = models.BigIntegerField(default=0)
     completion_tokens = models.BigIntegerField(default=0)

@@ -1,10 +1,13 @@
 """Hourly rollups: triggers count every write, compaction keeps the sums."""
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
 
+from dashboard.selectors import latency_series, model_breakdown
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
 from runs.models import Run, RunRollup
@@ -171,3 +174,63 @@ def test_recent_projects_with_the_same_last_start_are_ordered_by_name():
     RunFactory(project=ProjectFactory(name="z"), start_time=T0 - timedelta(hours=1))
     names = [p["name"] for p in summary(StatsScope())["recent_projects"]]
     assert names == ["a", "b", "c", "z"]
+
+
+def test_rollups_count_runs_per_model_through_updates_and_deletes():
+    llm = RunFactory(start_time=T0, run_type="llm", model_name="gpt-4o")
+    RunFactory(start_time=T0, run_type="llm", model_name="gpt-4o")
+    RunFactory(start_time=T0, run_type="chain", model_name="")
+    assert model_breakdown(StatsScope()) == [("gpt-4o", 2)]
+    llm.model_name = "qwen2.5-72b"
+    llm.save()
+    assert model_breakdown(StatsScope()) == [("gpt-4o", 1), ("qwen2.5-72b", 1)]
+    llm.delete()
+    rollups.compact()
+    assert model_breakdown(StatsScope()) == [("gpt-4o", 1)]
+
+
+def test_migration_recount_gives_the_sums_the_triggers_kept():
+    recount = import_module("runs.migrations.0008_rollup_model_name")
+    project = ProjectFactory(name="p")
+    for i, ms in enumerate([80, 120, 3000]):
+        root = RunFactory(
+            project=project,
+            start_time=T0 + timedelta(minutes=i),
+            end_time=T0 + timedelta(minutes=i, milliseconds=ms),
+        )
+        RunFactory(
+            parent=root,
+            project=project,
+            run_type="llm",
+            model_name="gpt-4o" if i else "llama-3.1-70b",
+            start_time=T0 + timedelta(minutes=i, milliseconds=1),
+            total_tokens=10 * i,
+            status="error" if i == 2 else "success",
+        )
+    before = (summary(StatsScope()), model_breakdown(StatsScope()))
+    parts = (
+        recount.pg_parts if connection.vendor == "postgresql" else recount.sqlite_parts
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM runs_runrollup")
+        cursor.execute(recount.recount_sql(parts))
+    assert rollups.pending_deltas() == 0
+    assert (summary(StatsScope()), model_breakdown(StatsScope())) == before
+
+
+def test_latency_series_reads_the_rollup_histogram_per_bucket():
+    for minutes, ms in [(0, 100), (1, 100), (2, 2000), (60, 50_000)]:
+        start = T0 + timedelta(minutes=minutes)
+        RunFactory(start_time=start, end_time=start + timedelta(milliseconds=ms))
+    RunFactory(start_time=T0, end_time=None, status="running")
+    points = latency_series(StatsScope(), "hour", T0, T0 + timedelta(hours=1))
+    assert [p["time"] for p in points] == [
+        "2026-11-20T12:00:00+00:00",
+        "2026-11-20T13:00:00+00:00",
+    ]
+    assert [(p["p50"], p["p95"], p["count"]) for p in points] == [
+        (100.0, 2000.0, 3),
+        (50000.0, 50000.0, 1),
+    ]
+    days = latency_series(StatsScope(), "day", T0, T0 + timedelta(hours=2))
+    assert [(p["p50"], p["p95"], p["count"]) for p in days] == [(100.0, 50000.0, 4)]

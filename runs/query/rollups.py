@@ -20,7 +20,7 @@ from runs.models import RunRollup
 from runs.query.scope import StatsScope
 
 COMPACT_ABOVE = 20_000
-_KEYS = "hour, project_id, run_type, status, is_root, latency_bucket"
+_KEYS = "hour, project_id, run_type, status, is_root, latency_bucket, model_name"
 _SUMS = "runs, prompt_tokens, completion_tokens, total_tokens, latency_ms"
 _FOLD = (
     "sum(runs), sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), "
