@@ -234,3 +234,12 @@ def test_latency_series_reads_the_rollup_histogram_per_bucket():
     ]
     days = latency_series(StatsScope(), "day", T0, T0 + timedelta(hours=2))
     assert [(p["p50"], p["p95"], p["count"]) for p in days] == [(100.0, 50000.0, 4)]
+
+
+def test_compacting_without_new_deltas_leaves_the_folded_rows_alone():
+    RunFactory(start_time=T0)
+    RunFactory(start_time=T0 + timedelta(hours=1))
+    rollups.compact()
+    folded = sorted(RunRollup.objects.values_list("id", "runs"))
+    rollups.compact()  # e.g. a second worker that waited for the first
+    assert sorted(RunRollup.objects.values_list("id", "runs")) == folded

@@ -48,6 +48,11 @@ def compact() -> None:
             cursor.execute("SELECT pg_try_advisory_xact_lock(7246533)")
             if not cursor.fetchone()[0]:
                 return
+            # Another process may have just folded everything (ids <= 0 only).
+            cursor.execute(f"SELECT max(id) FROM {table}")
+            top = cursor.fetchone()[0]
+            if top is None or top <= 0:
+                return
             cursor.execute(
                 f"WITH base AS (SELECT least(min(id), 1) AS id FROM {table}), "
                 f"moved AS (DELETE FROM {table} RETURNING {_KEYS}, {_SUMS}) "
@@ -60,7 +65,7 @@ def compact() -> None:
         # SQLite: this transaction holds the write lock, nothing else writes.
         cursor.execute(f"SELECT min(id), max(id) FROM {table}")
         low, top = cursor.fetchone()
-        if top is None:
+        if top is None or top <= 0:  # no deltas: already one row per key
             return
         base = min(low, 1)
         cursor.execute(
