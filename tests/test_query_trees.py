@@ -1,5 +1,6 @@
 """Trace trees: raw rows become the same nodes the ORM would give, bodies as stored."""
 
+import gc
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -54,7 +55,7 @@ def test_api_full_hierarchy_returns_the_bodies_as_json(client, api_prefix):
     assert html.status_code == 200
 
 
-def test_nodes_hold_the_values_the_orm_reads():
+def test_rendered_nodes_hold_the_values_the_orm_reads():
     root = RunFactory(
         start_time=T0,
         end_time=T0 + timedelta(seconds=2, microseconds=250),
@@ -73,7 +74,7 @@ def test_nodes_hold_the_values_the_orm_reads():
         total_tokens=7,
         error="boom",
     )
-    tree = trace_tree(child.id, light=True)
+    tree = rendered(trace_tree(child.id, light=True))
     nodes = {n["id"]: n for n in walk(tree["hierarchy"])}
     assert set(nodes) == {str(root.id), str(child.id)}
     assert tree["trace_id"] == str(root.trace_id)
@@ -126,3 +127,13 @@ def test_a_chain_deeper_than_max_depth_is_cut_and_rehung(monkeypatch):
     assert tree["max_depth"] == 3
     assert [n["depth"] for n in walk(tree["hierarchy"])] == [0, 1, 2, 3, 1, 2]
     assert Run.objects.count() == 6
+
+
+def test_leaf_nodes_hold_no_container_the_garbage_collector_tracks():
+    root = RunFactory(start_time=T0, tags=["a"])
+    leaf = RunFactory(parent=root, start_time=T0 + timedelta(seconds=1), tags=[])
+    top = trace_tree(leaf.id)["hierarchy"]
+    assert [n["id"] for n in top["children"]] == [str(leaf.id)]
+    assert top["children"][0]["children"] == ()
+    assert not gc.is_tracked(top["children"][0])
+    assert rendered(top)["tags"] == ["a"]

@@ -82,11 +82,17 @@ def _time(value: Any) -> tuple[str | None, datetime | None]:
     return value.isoformat(), value
 
 
-def _json(value: Any) -> Any:
-    """A JSON column's text, decoded (drivers return it undecoded for Django)."""
-    if value is None or not isinstance(value, str | bytes):
-        return value
-    return orjson.loads(value)
+def _tags(value: Any) -> Any:
+    """Tags as their stored JSON text, or an empty tuple when there are none.
+
+    A Fragment (like an empty tuple) is not a container the garbage collector
+    tracks, where a list of tags would make every node's dict tracked.
+    """
+    if value is None or value in ("[]", "null", b"[]", b"null"):
+        return ()
+    if isinstance(value, str | bytes):
+        return orjson.Fragment(value)
+    return value or ()
 
 
 def _fragment(value: Any) -> Any:
@@ -110,7 +116,6 @@ def _nodes(rows: Sequence[Sequence[Any]], light: bool) -> list[dict[str, Any]]:
     for row in rows:
         start_text, start = _time(row[6])
         end_text, end = _time(row[7])
-        tags = _json(row[10])
         node = {
             "id": ident(row[0]),
             "parent_run_id": ident(row[1]),
@@ -126,14 +131,17 @@ def _nodes(rows: Sequence[Sequence[Any]], light: bool) -> list[dict[str, Any]]:
             ),
             "dotted_order": row[8],
             "error": row[9],
-            "tags": tags or [],
+            "tags": _tags(row[10]),
             "model_name": row[11] or None,
             "prompt_tokens": row[12],
             "completion_tokens": row[13],
             "total_tokens": row[14],
             "depth": -1,
             "orphan": False,
-            "children": [],
+            # A shared empty tuple until a child arrives: a leaf's dict then
+            # holds no container, so the garbage collector never tracks it (10,000
+            # tracked nodes made every few requests pay a full collection).
+            "children": (),
         }
         if not light:
             node["inputs"] = _fragment(row[15])
@@ -149,9 +157,10 @@ def trace_tree(
 ) -> dict[str, Any] | None:
     """The tree of the trace containing ``run_id``, or None if it is not visible.
 
-    In full mode ``inputs``, ``outputs``, ``extra`` and ``events`` are
-    ``orjson.Fragment`` objects holding the stored JSON text: render the result
-    with orjson (the API's renderer does), or ``orjson.loads`` them.
+    ``tags`` and, in full mode, ``inputs``, ``outputs``, ``extra`` and
+    ``events`` are ``orjson.Fragment`` objects holding the stored JSON text
+    (no tags: an empty tuple; no children: an empty tuple): render the result
+    with orjson (the API's renderer does).
     """
     base = queryset if queryset is not None else Run.objects.all()
     trace_id = base.filter(id=run_id).values_list("trace_id", flat=True).first()
@@ -190,7 +199,11 @@ def build_tree(nodes: list[dict[str, Any]], *, trace_id: uuid.UUID) -> dict[str,
         if parent is None or parent is node:
             tops.append(node)
         else:
-            parent["children"].append(node)
+            children = parent["children"]
+            if children:
+                children.append(node)
+            else:
+                parent["children"] = [node]
             parent_of[id(node)] = parent
     root = next((n for n in tops if n["id"] == str(trace_id)), tops[0])
     _attach(root, [n for n in tops if n is not root], order)
@@ -220,8 +233,7 @@ def _attach(
         return
     for node in orphans:
         node["orphan"] = True
-    root["children"].extend(orphans)
-    root["children"].sort(key=lambda n: order[id(n)])
+    root["children"] = sorted([*root["children"], *orphans], key=lambda n: order[id(n)])
 
 
 def _set_depths(top: dict[str, Any], start: int) -> int:
@@ -234,16 +246,21 @@ def _set_depths(top: dict[str, Any], start: int) -> int:
     stack = [top]
     while stack:
         node = stack.pop()
+        children = node["children"]
+        if not children:
+            continue
         depth = node["depth"] + 1
         keep = []
-        for child in node["children"]:
+        for child in children:
             if child["depth"] >= 0 or depth > MAX_DEPTH:
                 continue
             child["depth"] = depth
-            deepest = max(deepest, depth)
             keep.append(child)
-            stack.append(child)
-        node["children"] = keep
+        if keep:
+            deepest = max(deepest, depth)
+            stack.extend(keep)
+        if len(keep) != len(children):
+            node["children"] = keep
     return deepest
 
 
