@@ -101,6 +101,30 @@ def lock_runs(ids: Iterable[uuid.UUID]) -> None:
             )
 
 
+# Trace locks live in the two-key advisory lock space, apart from run locks.
+TRACE_LOCK_SPACE = 0x41535054
+
+
+def lock_traces(ids: Iterable[uuid.UUID]) -> None:
+    """Serialise writers that rewrite a trace's stored tree (PostgreSQL only).
+
+    OTLP ingestion reads a trace's stored runs to complete dotted orders; two
+    exporters of one trace (services of a distributed trace) must not both
+    read before either writes. Take before ``lock_runs``, in sorted order, so
+    no two requests wait on each other in a cycle.
+    """
+    if not _is_pg():
+        return
+    keys = sorted({int.from_bytes(i.bytes[:4], "big", signed=True) for i in ids})
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM "
+                "(SELECT unnest(%s::int[]) AS k ORDER BY 1) AS keys",
+                [TRACE_LOCK_SPACE, keys],
+            )
+
+
 def id_chunks(column: str, ids: Iterable[uuid.UUID]) -> Iterator[tuple[str, list[Any]]]:
     """``(condition, params)`` matching ``column`` to the ids, a chunk at a time.
 

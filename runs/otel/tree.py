@@ -11,10 +11,10 @@ runs, the stored copies of the batch's runs, and their stored descendants,
 level by level through the parent index. A stored dotted order is as complete
 as the stored tree allows, so a parent's stored value is a sound prefix.
 
-The stored tree is read before the ingest transaction. Requests of one
-exporter are sequential, so this is exact for a process exporting its own
-traces; two processes exporting parts of one trace at the same instant can
-leave a descendant's dotted order short (its parent link stays right).
+The caller reads the stored tree and writes the result in one transaction,
+under the traces' locks (``store.lock_traces``; SQLite's write lock), so two
+processes exporting parts of one trace at the same instant each see the
+other's runs.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -27,7 +28,7 @@ from rest_framework.views import APIView
 from runs.api.auth import project_scope
 from runs.api.ingest_views import project_guard_for
 from runs.api.parsers import read_body
-from runs.ingest import ingest
+from runs.ingest import ingest, store
 from runs.ingest.batch import Batch
 from runs.ingest.decoders import DecodeError
 from runs.otel import tree
@@ -167,13 +168,17 @@ class OTLPTracesView(APIView):
                 header_project or named_project(span) or scope or service_project(span)
             )
             runs.append(run)
-        patches = tree.place(runs)
-        batch = Batch()
-        for index, run in enumerate(runs):
-            batch.add_run("post", run, item=f"span[{index}]")
-        for index, patch in enumerate(patches):
-            batch.add_run("patch", patch, item=f"descendant[{index}]")
-        result = ingest(batch, project_guard=project_guard_for(request))
+        # The stored tree is read and rewritten in one transaction, under the
+        # traces' locks (SQLite: the database write lock, taken at BEGIN).
+        with transaction.atomic():
+            store.lock_traces({run["trace_id"] for run in runs})
+            patches = tree.place(runs)
+            batch = Batch()
+            for index, run in enumerate(runs):
+                batch.add_run("post", run, item=f"span[{index}]")
+            for index, patch in enumerate(patches):
+                batch.add_run("patch", patch, item=f"descendant[{index}]")
+            result = ingest(batch, project_guard=project_guard_for(request))
         request._request.agentspy_ingest = result  # read by the request log
         accepted = set(result.accepted)
         lost = [run for run in runs if run["id"] not in accepted]
