@@ -83,46 +83,46 @@ def _is_pg() -> bool:
     return connection.vendor == "postgresql"
 
 
-def lock_runs(ids: Iterable[uuid.UUID]) -> None:
-    """Serialise concurrent writers of the same runs (PostgreSQL only).
-
-    SQLite's IMMEDIATE transactions already hold the database write lock.
-    Keys are sorted so two requests never wait on each other in a cycle.
-    """
-    if not _is_pg():
-        return
-    keys = sorted({int.from_bytes(i.bytes[:8], "big", signed=True) for i in ids})
-    if keys:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(k)) FROM "
-                "(SELECT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys",
-                [keys],
-            )
-
-
 # Trace locks live in the two-key advisory lock space, apart from run locks.
 TRACE_LOCK_SPACE = 0x41535054
 
 
+def _advisory_locks(ids: Iterable[uuid.UUID], trace_space: bool) -> None:
+    """Transaction-scoped advisory locks, taken in sorted order so two
+    requests never wait on each other in a cycle (PostgreSQL only: SQLite's
+    IMMEDIATE transactions already hold the database write lock)."""
+    if not _is_pg():
+        return
+    size, cast = (4, "int") if trace_space else (8, "bigint")
+    keys = sorted({int.from_bytes(i.bytes[:size], "big", signed=True) for i in ids})
+    if not keys:
+        return
+    lock = (
+        f"pg_advisory_xact_lock({TRACE_LOCK_SPACE}, k)"
+        if trace_space
+        else ("pg_advisory_xact_lock(k)")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count({lock}) FROM "  # noqa: S608 (constants only)
+            f"(SELECT unnest(%s::{cast}[]) AS k ORDER BY 1) AS keys",
+            [keys],
+        )
+
+
+def lock_runs(ids: Iterable[uuid.UUID]) -> None:
+    """Serialise concurrent writers of the same runs."""
+    _advisory_locks(ids, trace_space=False)
+
+
 def lock_traces(ids: Iterable[uuid.UUID]) -> None:
-    """Serialise writers that rewrite a trace's stored tree (PostgreSQL only).
+    """Serialise writers that rewrite a trace's stored tree.
 
     OTLP ingestion reads a trace's stored runs to complete dotted orders; two
     exporters of one trace (services of a distributed trace) must not both
-    read before either writes. Take before ``lock_runs``, in sorted order, so
-    no two requests wait on each other in a cycle.
+    read before either writes. Taken before ``lock_runs``.
     """
-    if not _is_pg():
-        return
-    keys = sorted({int.from_bytes(i.bytes[:4], "big", signed=True) for i in ids})
-    if keys:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, k)) FROM "
-                "(SELECT unnest(%s::int[]) AS k ORDER BY 1) AS keys",
-                [TRACE_LOCK_SPACE, keys],
-            )
+    _advisory_locks(ids, trace_space=True)
 
 
 def id_chunks(column: str, ids: Iterable[uuid.UUID]) -> Iterator[tuple[str, list[Any]]]:
