@@ -60,7 +60,7 @@ def test_search_finds_text_that_json_escapes_in_bodies(plan):
     trace("quoted", 1, outputs={"text": 'she said "hi"\nthen left'})
     trace("other", 2, outputs={"text": "said hi"})
     assert roots({"search": 'said "hi"'}) == ["quoted"]
-    assert roots({"search": "\"hi\"\nthen"}) == ["quoted"]
+    assert roots({"search": '"hi"\nthen'}) == ["quoted"]
 
 
 def test_search_shorter_than_a_trigram_still_matches(plan):
