@@ -103,3 +103,17 @@ def test_runs_saved_through_the_orm_store_non_ascii_text_as_is():
         (text,) = cursor.fetchone()
     assert "Ærø — 東京" in text
     assert Run.objects.get(id=run.id).inputs == {"q": "Ærø — 東京"}
+
+
+def test_search_for_an_identifier_matches_it_whole(plan):
+    trace("id", 1, inputs={"input": "sql_query(customer='cust-4821')"})
+    trace("apart", 2, inputs={"input": "cust-15544"}, outputs={"text": "order 4821"})
+    trace("lookalike", 3, outputs={"text": "custǁ4821 and cust_4821"})
+    trace("mail", 4, outputs={"text": "write to ops.team@example.com"})
+    trace("snake", 5, inputs={"tool": "get_weather"})
+    assert roots({"search": "cust-4821"}) == ["id"]
+    assert roots({"search": "CUST-48"}) == ["id"]
+    assert roots({"search": "cust_4821"}) == ["lookalike"]
+    assert roots({"search": "team@example.com"}) == ["mail"]
+    assert roots({"search": "get_weather"}) == ["snake"]
+    assert roots({"search": "weather"}) == ["snake"]

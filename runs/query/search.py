@@ -30,6 +30,11 @@ from django.db.models.expressions import RawSQL
 
 FTS_TABLE = "runs_run_search"
 PG_TEXT = "agentspy_run_text({}, {}, {}, {})"
+# PostgreSQL's index reads the text with these replaced by JOIN_MARK, so that
+# an identifier stays one pg_trgm word (migration 0009).
+PG_INDEXED_TEXT = "agentspy_run_search_text({}, {}, {}, {})"
+JOINERS = "-_.@/"
+JOIN_MARK = "\u01c1"
 MIN_INDEXED_CHARS = 3
 # A long query is narrowed by this many of its trigrams, then confirmed in full.
 MAX_TRIGRAMS = 12
@@ -124,6 +129,31 @@ class RunTextMatch(Func):
         ]
 
 
+def joined(text: str) -> str:
+    """``text`` as PostgreSQL's search index reads it (see migration 0009)."""
+    for char in JOINERS:
+        text = text.replace(char, JOIN_MARK)
+    return text
+
+
+class RunIndexedTextMatch(RunTextMatch):
+    """PostgreSQL: the index's necessary condition for ``RunTextMatch``.
+
+    Every run that matches passes it (the replacement preserves containment);
+    a few that do not match pass too, so it is only used beside the real one.
+    """
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        raise NotImplementedError("PostgreSQL only")  # pragma: no cover
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        text = PG_INDEXED_TEXT.format(*self._columns(compiler, connection))
+        parts = [f"{text} LIKE %s ESCAPE '\\'" for _ in self.search.forms]
+        return "(" + " OR ".join(parts) + ")", [
+            like_pattern(joined(fold(f))) for f in self.search.forms
+        ]
+
+
 def candidate_traces(search: SearchText, limit: int) -> list[uuid.UUID] | None:
     """The traces with a matching run, when the index finds at most ``limit``
     candidate runs; None when there are more (or the query is too short to use
@@ -134,12 +164,13 @@ def candidate_traces(search: SearchText, limit: int) -> list[uuid.UUID] | None:
     from runs.models import Run
 
     if connection.vendor != "sqlite":
-        matches = Run.objects.filter(RunTextMatch(search)).order_by()
-        if _pg_estimate(matches) > limit:
+        candidates = Run.objects.filter(RunIndexedTextMatch(search)).order_by()
+        if _pg_estimate(candidates) > limit:
             # Rechecking candidates costs ~5 us each plus a heap page: a common
             # word would spend 200 ms here only to learn it should scan.
             return None
-        # The GIN index finds the candidates, LIKE's recheck confirms them.
+        # The GIN index finds the candidates, the real text confirms them.
+        matches = candidates.filter(RunTextMatch(search))
         found = list(matches.values_list("trace_id", flat=True)[: limit + 1])
         return None if len(found) > limit else list(dict.fromkeys(found))
     match = " OR ".join(f"({fts_query(f)})" for f in search.forms)
