@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from runs.query import roots
+from runs.query import roots, trace_filters
 from tests.factories import ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +262,14 @@ def test_deep_pages_read_ids_first_and_keep_the_order(client, url, monkeypatch):
     by_name = client.get(url("dashboard/runs/roots?limit=3&offset=2&ordering=name"))
     assert [r["name"] for r in by_name.json()["runs"]] == ["c", "d", "e"]
     assert by_name.json()["has_more"] is False
+
+
+def test_a_scanning_trace_filter_reports_what_its_page_found(client, url, monkeypatch):
+    monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
+    for i in range(5):
+        make_trace(f"t{i}", start=T0 + timedelta(minutes=i), children=1)
+    body = client.get(url("dashboard/runs/roots?limit=2&search=t")).json()
+    assert [r["name"] for r in body["runs"]] == ["t4", "t3"]
+    assert (body["total"], body["total_capped"], body["has_more"]) == (2, True, True)
+    last = client.get(url("dashboard/runs/roots?limit=2&offset=4&search=t")).json()
+    assert (last["total"], last["total_capped"], last["has_more"]) == (5, False, False)

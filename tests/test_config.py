@@ -92,6 +92,7 @@ def test_every_variable_is_read(clean_env, tmp_path):
     )
     assert (db["HOST"], db["PORT"]) == ("db", 5433)
     assert db["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 30}
+    assert db["OPTIONS"]["options"] == "-c max_parallel_workers_per_gather=0"
     assert (cfg.database_pool_size, cfg.database_echo) == (4, True)
     assert (cfg.api_prefix, cfg.require_auth, cfg.api_keys) == (
         "/tracing/v1",

@@ -1,11 +1,12 @@
 """Root runs (one row per trace) with per-trace aggregates, one page at a time.
 
-The page is read with one row more than asked (``has_more``); the total is
-exact when the page shows it, else counted up to ``COUNT_CAP`` within a time
-budget (``runs.query.counts``): a count of every matching root is the costliest
-part of a filtered page at a million runs, for a figure nobody reads past
-"10,000+". When the count is cut short, ``total`` is a lower bound and
-``total_capped`` says so.
+The page is read with one row more than asked (``has_more``). The total is
+exact when the page shows it; else it is counted up to ``COUNT_CAP`` within a
+time budget (``runs.query.counts``), and not at all when a trace filter scans
+trace by trace (it matches too many traces to count cheaply). A count of every
+matching root is the costliest part of a filtered page at a million runs, for
+a figure nobody reads past "10,000+". When the count is cut short or skipped,
+``total`` is a lower bound and ``total_capped`` says so.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.db.models.expressions import RawSQL
 
 from runs.models import Run
 from runs.query.counts import bounded_count
+from runs.query.trace_filters import scans_traces
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -176,7 +178,7 @@ def root_runs(
     has_more = len(page) > limit
     page = page[:limit]
     total, capped = offset + len(page), has_more
-    if has_more or (offset and not page):
+    if (has_more or (offset and not page)) and not scans_traces(roots):
         counted = bounded_count(roots, COUNT_CAP)
         if counted is not None:
             total, capped = min(counted, COUNT_CAP), counted > COUNT_CAP

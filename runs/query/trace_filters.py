@@ -57,9 +57,42 @@ def _in_traces(ids: list[uuid.UUID]) -> Q:
     return Q(trace_id__in=ids)
 
 
+class TraceScan(Exists):
+    """``EXISTS`` checked trace by trace as the outer query walks its rows."""
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # OFFSET 0 keeps PostgreSQL from flattening the EXISTS into a join,
+        # whose plan then rests on a selectivity guess for the condition (a
+        # low guess for a common word scanned every run: 4 s). As a sub-plan
+        # it probes the trace index once per root, and the walk stops with
+        # the page, whatever the statistics say.
+        return self.as_sql(
+            compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra
+        )
+
+
+def scans_traces(queryset: QuerySet) -> bool:
+    """Whether a trace filter of ``queryset`` runs as a trace-by-trace scan.
+
+    Such a filter matches many traces; counting all of them is a full scan
+    of the store, so callers show what their page found instead.
+    """
+
+    def contains(node: Any) -> bool:
+        if isinstance(node, TraceScan):
+            return True
+        children = getattr(node, "children", None)
+        if children is None:
+            getter = getattr(node, "get_source_expressions", None)
+            children = getter() if getter else []
+        return any(contains(child) for child in children if child is not None)
+
+    return contains(queryset.query.where)
+
+
 def _any_run(condition: Q | Func) -> Exists:
     runs = Run.objects.filter(trace_id=OuterRef("trace_id")).filter(condition)
-    return Exists(runs.order_by())
+    return TraceScan(runs.order_by())
 
 
 def _distinct_traces(runs: QuerySet) -> list[uuid.UUID] | None:
