@@ -24,8 +24,10 @@ from django.utils.safestring import SafeString
 
 from runs.models import ApiKey, Attachment, Feedback, Project, Run
 from runs.purge import delete_traces
+from runs.query.counts import bounded_count
 from runs.query.filters import filter_runs
 from runs.query.roots import only_roots
+from runs.query.trace_filters import scans_traces
 
 admin.site.site_header = "Agent Spy administration"
 admin.site.site_title = "Agent Spy"
@@ -38,13 +40,21 @@ CHILDREN_SHOWN = 50
 
 
 class CappedPaginator(Paginator):
-    """Counts at most ``CAP + 1`` rows, so a page loads in constant time."""
+    """Counts at most ``CAP + 1`` rows within a time budget, so a page loads
+    in constant time. A list filtered by a trace scan (a common word searched
+    at a million runs) is not counted at all: the count would walk every
+    trace (measured: 6 s on SQLite, 25 s on PostgreSQL)."""
 
     CAP = 10_000
+    COUNT_BUDGET_MS = 100
 
     @cached_property
     def count(self) -> int:
-        return self.object_list.order_by()[: self.CAP + 1].count()
+        counted = None
+        if not scans_traces(self.object_list):
+            counted = bounded_count(self.object_list, self.CAP, self.COUNT_BUDGET_MS)
+        self.counted = counted is not None
+        return self.CAP + 1 if counted is None else counted
 
     @property
     def capped(self) -> bool:
@@ -117,8 +127,18 @@ class LevelFilter(admin.SimpleListFilter):
 
 
 def _narrowed(request: HttpRequest) -> bool:
-    """A search or a parent link asks for specific runs, whatever their level."""
-    return bool(request.GET.get("q") or request.GET.get("parent__id__exact"))
+    """A run or trace id, or a parent link, asks for specific runs whatever
+    their level. A text search selects whole traces and lists their roots,
+    like the dashboard ("All runs" lists every run of those traces): sorting
+    every run of the traces of a common word took seconds at a million runs.
+    """
+    if request.GET.get("parent__id__exact"):
+        return True
+    try:
+        uuid.UUID(request.GET.get("q", "").strip())
+    except ValueError:
+        return False
+    return True
 
 
 class RunTypeFilter(admin.SimpleListFilter):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from runs import admin as runs_admin
 from runs.models import ApiKey, Attachment, Feedback, Run
+from runs.query import trace_filters
 from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,16 @@ def test_run_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
     html = admin_client.get("/admin/runs/run/").content.decode()
     assert "More than 3 runs (narrow with filters or search)" in html
     assert "5 total" not in html
+
+
+def test_a_list_filtered_by_a_trace_scan_is_not_counted(admin_client, monkeypatch):
+    monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
+    for i in range(3):
+        RunFactory(name=f"zebra-{i}")
+    response = admin_client.get("/admin/runs/run/", {"q": "zebra"})
+    assert len(response.context["cl"].result_list) == 3
+    html = response.content.decode()
+    assert "Too many runs to count quickly (narrow with filters or search)" in html
 
 
 def test_run_changelist_filters_by_type_status_and_date(admin_client):
@@ -87,13 +98,15 @@ def test_run_search_by_id_trace_id_and_text(admin_client):
     child = RunFactory(parent=root, name="child")
     other = RunFactory(name="other")
 
-    def found(q):
-        response = admin_client.get("/admin/runs/run/", {"q": q})
+    def found(q, **params):
+        response = admin_client.get("/admin/runs/run/", {"q": q, **params})
         return sorted(r.name for r in response.context["cl"].result_list)
 
     assert found(str(child.id)) == ["child"]
     assert found(str(root.trace_id)) == ["child", "root"]
-    assert found("zebra") == ["child", "root"]  # search selects whole traces
+    # Text selects whole traces and lists their roots, or every run on asking.
+    assert found("zebra") == ["root"]
+    assert found("zebra", level="all") == ["child", "root"]
     assert found(other.name) == ["other"]
     assert found("nothing-like-this") == []
 
