@@ -58,7 +58,8 @@ class Run(models.Model):
         ERROR = "error"
 
     id = models.UUIDField(primary_key=True)
-    trace_id = models.UUIDField(db_index=True)
+    # Indexed by run_trace_order (trace_id, dotted_order), whose prefix it is.
+    trace_id = models.UUIDField()
     # No database constraint: SDKs send a child before its parent, and a
     # parent may never arrive at all.
     parent = models.ForeignKey(
@@ -73,8 +74,14 @@ class Run(models.Model):
         db_index=False,
     )
     dotted_order = models.TextField(default="")
+    # Indexed by run_project_start (project, start time), whose prefix it is.
     project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
+        Project,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="runs",
+        db_index=False,
     )
     name = models.CharField(max_length=512, default="", blank=True)
     run_type = models.CharField(max_length=64, default="chain")
@@ -114,6 +121,10 @@ class Run(models.Model):
                 condition=models.Q(parent__isnull=True),
             ),
             models.Index(fields=["trace_id", "dotted_order"], name="run_trace_order"),
+            # Every run of a project, newest first (LangSmith's list_runs).
+            models.Index(
+                fields=["project", "-start_time", "-id"], name="run_project_start"
+            ),
             # Only children: an index holding every root's NULL lured SQLite's
             # planner away from the roots index (4 s instead of 2 ms at 1M runs).
             models.Index(
