@@ -13,6 +13,7 @@ no network) and prints p50/p95 per route against the targets of the issue.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -51,7 +52,7 @@ def main() -> int:
     from django.db.models import Count
     from django.test import Client
 
-    from runs.models import Run
+    from runs.models import Project, Run
 
     call_command("migrate", verbosity=0)
     have = Run.objects.count()
@@ -80,6 +81,17 @@ def main() -> int:
 
         return call
 
+    def post(path: str, body: dict) -> Callable[[], None]:
+        def call() -> None:
+            response = client.post(
+                f"{api}/{path}", json.dumps(body), content_type="application/json"
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code} {response.content}")
+
+        return call
+
+    support_bot = str(Project.objects.get(name="support-bot").id)
     cases = [
         ("roots", "roots, first page", get("dashboard/runs/roots?limit=50")),
         (
@@ -104,6 +116,19 @@ def main() -> int:
         ),
         ("search", "search, rare id", get("dashboard/runs/roots?search=cust-4821")),
         ("search", "search, common word", get("dashboard/runs/roots?search=Rotterdam")),
+        (
+            "roots",
+            "list_runs, one project (runs/query)",
+            post("runs/query", {"session": [support_bot], "limit": 100}),
+        ),
+        (
+            "search",
+            "list_runs, one project, query word",
+            post(
+                "runs/query",
+                {"session": [support_bot], "query": "Rotterdam", "limit": 100},
+            ),
+        ),
         ("search", "search, Chinese", get("dashboard/runs/roots?search=主要条款")),
         ("search", "search, accented", get("dashboard/runs/roots?search=RÉPUBLIQUE")),
         (
