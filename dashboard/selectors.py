@@ -50,19 +50,17 @@ def latency_series(
         .annotate(n=Sum("runs"), total=Sum("latency_ms"))
         .order_by()
     )
-    by_bucket: dict[datetime, dict[int, list[float]]] = defaultdict(dict)
+    by_bucket: dict[datetime, list[tuple[int, int, float]]] = defaultdict(list)
     for hour, latency_bucket, n, total in rows:
         key = hour if bucket == "hour" else hour.replace(hour=0)
-        sums = by_bucket[key].setdefault(latency_bucket, [0, 0.0])
-        sums[0] += int(n or 0)
-        sums[1] += float(total or 0)
+        by_bucket[key].append((latency_bucket, int(n or 0), float(total or 0)))
     step = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
     at = start.replace(minute=0, second=0, microsecond=0)
     if bucket == "day":
         at = at.replace(hour=0)
     points = []
     while at <= end and len(points) < 24 * 31:
-        histogram = [(b, n, t) for b, (n, t) in by_bucket.get(at, {}).items()]
+        histogram = by_bucket.get(at, [])
         points.append(
             {
                 "time": at.isoformat(),

@@ -134,6 +134,10 @@ def test_latency_percentiles_come_from_the_histogram():
     assert body["latency_ms"] == {"p50": 100.0, "p95": 50000.0, "p99": 50000.0}
     assert histogram_percentile([], 50) is None
     assert histogram_percentile([(60, 2, 2100.0), (70, 2, 20000.0)], 50) == 1050.0
+    # A bucket spread over several rows (hours, projects) counts as one.
+    spread = [(70, 1, 9000.0), (60, 1, 1000.0), (70, 1, 11000.0), (60, 1, 1100.0)]
+    assert histogram_percentile(spread, 50) == 1050.0
+    assert histogram_percentile(spread, 95) == 10000.0
 
 
 def test_summary_time_range_is_whole_hours_and_projects_narrow_it():

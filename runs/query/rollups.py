@@ -10,6 +10,7 @@ Time ranges are whole UTC hours: a range is widened to the hours it touches.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,15 +115,21 @@ def rows(scope: StatsScope) -> QuerySet:
 
 
 def histogram_percentile(
-    histogram: list[tuple[int, int, float]], pct: float
+    histogram: Iterable[tuple[int, int, float]], pct: float
 ) -> float | None:
-    """A percentile from (bucket, count, latency sum) rows.
+    """A percentile from (bucket, count, latency sum) rows, a bucket in any
+    number of rows (one per hour, project, ... as the rollups hold them).
 
     The estimate is the mean latency of the bucket holding the percentile's
     rank: exact when that bucket's runs took the same time, and never off by
     more than the bucket's width (12%).
     """
-    histogram = sorted((b, n, total) for b, n, total in histogram if n > 0)
+    merged: dict[int, list[float]] = {}
+    for bucket, n, total in histogram:
+        sums = merged.setdefault(bucket, [0, 0.0])
+        sums[0] += int(n or 0)
+        sums[1] += float(total or 0)
+    histogram = sorted((b, n, total) for b, (n, total) in merged.items() if n > 0)
     count = sum(n for _, n, _ in histogram)
     if not count:
         return None

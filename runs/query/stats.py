@@ -8,7 +8,6 @@ histogram (within about 6%).
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -42,18 +41,6 @@ def _series(hourly: dict[Any, dict[str, int]], start: Any, end: Any) -> dict[str
             points[key]["runs"] += counts["runs"]
             points[key]["errors"] += counts["errors"]
     return {"bucket": unit, "points": list(points.values())}
-
-
-def percentile(sorted_values: list[float], pct: float) -> float | None:
-    """Exact percentile of sorted values, interpolating between closest ranks."""
-    if not sorted_values:
-        return None
-    rank = (len(sorted_values) - 1) * pct / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    value = sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (
-        rank - low
-    )
-    return round(value, 3)
 
 
 def last_root_starts(project_ids: list[Any]) -> dict[Any, Any]:
@@ -104,7 +91,7 @@ def summary(scope: StatsScope) -> dict[str, Any]:
     by_status: dict[str, int] = {}
     by_type: dict[str, int] = {}
     runs_of: dict[Any, int] = {}
-    buckets: dict[int, list[float]] = {}
+    histogram: list[tuple[int, int, float]] = []
     for pid, run_type, status, is_root, bucket, n, p, c, t, ms in groups:
         n = int(n or 0)
         total += n
@@ -117,10 +104,7 @@ def summary(scope: StatsScope) -> dict[str, Any]:
         by_type[run_type] = by_type.get(run_type, 0) + n
         runs_of[pid] = runs_of.get(pid, 0) + n
         if is_root and bucket is not None:
-            sums = buckets.setdefault(bucket, [0, 0.0])
-            sums[0] += n
-            sums[1] += float(ms or 0)
-    histogram = [(b, n, ms) for b, (n, ms) in buckets.items()]
+            histogram.append((bucket, n, ms))
     # Most runs first, ties by project id (no project last).
     by_project = sorted(
         ((pid, n) for pid, n in runs_of.items() if n > 0),
