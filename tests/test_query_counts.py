@@ -5,7 +5,9 @@ from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
 from runs.models import Run
+from runs.query import trace_filters
 from runs.query.counts import bounded_count
+from runs.query.filters import filter_runs
 from tests.factories import RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +32,13 @@ def test_gives_up_past_the_budget_and_leaves_the_connection_usable():
     assert bounded_count(Run.objects.filter(SLOW), cap=10, budget_ms=20) is None
     assert bounded_count(Run.objects.all(), cap=10, budget_ms=20) == 1
     assert Run.objects.count() == 1
+
+
+def test_a_list_that_a_trace_filter_scans_is_not_counted(monkeypatch):
+    monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
+    RunFactory(name="zebra")
+    scanned = filter_runs({"search": "zebra"})
+    assert bounded_count(scanned, cap=10) is None
+    assert list(scanned.values_list("name", flat=True)) == ["zebra"]
+    monkeypatch.setattr(trace_filters, "SET_LIMIT", 5)
+    assert bounded_count(filter_runs({"search": "zebra"}), cap=10) == 1

@@ -22,7 +22,6 @@ from django.db.models.expressions import RawSQL
 
 from runs.models import Run
 from runs.query.counts import bounded_count
-from runs.query.trace_filters import scans_traces
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -178,7 +177,7 @@ def root_runs(
     has_more = len(page) > limit
     page = page[:limit]
     total, capped = offset + len(page), has_more
-    if (has_more or (offset and not page)) and not scans_traces(roots):
+    if has_more or (offset and not page):
         counted = bounded_count(roots, COUNT_CAP)
         if counted is not None:
             total, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
