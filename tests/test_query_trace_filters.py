@@ -117,3 +117,15 @@ def test_search_for_an_identifier_matches_it_whole(plan):
     assert roots({"search": "team@example.com"}) == ["mail"]
     assert roots({"search": "get_weather"}) == ["snake"]
     assert roots({"search": "weather"}) == ["snake"]
+
+
+def test_a_trace_scan_stays_a_correlated_exists(monkeypatch):
+    # PostgreSQL would otherwise flatten it into a join planned on a guess.
+    trace("bad", 1, status="error", error="boom", model_name="gpt-4o")
+    monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
+    sql = str(filter_runs({"has_error": "true"}).query)
+    assert "EXISTS(SELECT 1" in sql
+    assert sql.count("OFFSET 0)") == (1 if connection.vendor == "postgresql" else 0)
+    assert trace_filters.scans_traces(filter_runs({"model": "gpt-4o"}))
+    monkeypatch.setattr(trace_filters, "SET_LIMIT", 5)
+    assert not trace_filters.scans_traces(filter_runs({"model": "gpt-4o"}))
