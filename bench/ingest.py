@@ -292,14 +292,7 @@ def run_http(args: argparse.Namespace) -> float:
     with BenchDatabase.fresh(args.database_url, Path(tempfile.mkdtemp())) as db:
         print(f"database: {db.describe()}")
         db.prepare(bare=args.bare_table)
-        port = free_port()
-        server = ServerProcess(
-            command=SERVERS[args.server](port),
-            port=port,
-            env={"DATABASE_URL": db.url, "LOG_LEVEL": "WARNING"},
-            log_path=Path(db.workdir) / "server.log",
-            start_timeout=120,  # a loaded machine starts workers slowly
-        )
+        server = start_server(args, db)
         url = server.url + args.api_prefix + path
         with server:
             # Warm both workers (imports, connections) outside the measurement.
@@ -353,15 +346,20 @@ print(traced, time.perf_counter() - began)
 """
 
 
-def run_sdk(args: argparse.Namespace, db: BenchDatabase) -> float:
+def start_server(args: argparse.Namespace, db: BenchDatabase) -> ServerProcess:
+    """The chosen server command on a free port, serving the bench database."""
     port = free_port()
-    server = ServerProcess(
+    return ServerProcess(
         command=SERVERS[args.server](port),
         port=port,
         env={"DATABASE_URL": db.url, "LOG_LEVEL": "WARNING"},
         log_path=Path(db.workdir) / "server.log",
         start_timeout=120,  # a loaded machine starts workers slowly
     )
+
+
+def run_sdk(args: argparse.Namespace, db: BenchDatabase) -> float:
+    server = start_server(args, db)
     traces = args.clients * args.batches * args.runs // 10
     env = {
         "PATH": os.environ["PATH"],

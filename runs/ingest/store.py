@@ -97,11 +97,8 @@ def _advisory_locks(ids: Iterable[uuid.UUID], trace_space: bool) -> None:
     keys = sorted({int.from_bytes(i.bytes[:size], "big", signed=True) for i in ids})
     if not keys:
         return
-    lock = (
-        f"pg_advisory_xact_lock({TRACE_LOCK_SPACE}, k)"
-        if trace_space
-        else ("pg_advisory_xact_lock(k)")
-    )
+    space = f"{TRACE_LOCK_SPACE}, " if trace_space else ""
+    lock = f"pg_advisory_xact_lock({space}k)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count({lock}) FROM "  # noqa: S608 (constants only)
