@@ -28,6 +28,8 @@ from django.db import connection
 from django.db.models import BooleanField, F, Func
 from django.db.models.expressions import RawSQL
 
+from runs.models import Run
+
 FTS_TABLE = "runs_run_search"
 PG_TEXT = "agentspy_run_text({}, {}, {}, {})"
 # PostgreSQL's index reads the text with these replaced by JOIN_MARK, so that
@@ -161,8 +163,6 @@ def candidate_traces(search: SearchText, limit: int) -> list[uuid.UUID] | None:
     """
     if not search.indexed:
         return None
-    from runs.models import Run
-
     if connection.vendor != "sqlite":
         candidates = Run.objects.filter(RunIndexedTextMatch(search)).order_by()
         if _pg_estimate(candidates) > limit:
