@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "runs",
     "dashboard",
+    "mcpserver",
 ]
 
 MIDDLEWARE = [

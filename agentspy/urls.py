@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from agentspy import health, metrics
+from mcpserver.views import MCPView
 from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
@@ -47,6 +48,8 @@ urlpatterns = [
         name="redoc",
     ),
     path(api_prefix, include("runs.api.urls")),
+    # The MCP endpoint: exactly /mcp (clients post to the URL as configured).
+    path("mcp", MCPView.as_view(), name="mcp"),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
     path("", include("dashboard.urls")),

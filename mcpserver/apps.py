@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MCPServerConfig(AppConfig):
+    name = "mcpserver"
+    verbose_name = "MCP server"
