@@ -16,6 +16,8 @@ class Rejection:
     field: str
     message: str
     run_id: str | None = None
+    # Refused by the caller's project access (403) rather than invalid (422).
+    forbidden: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,7 +58,13 @@ class Batch:
         self.feedback.append((item, raw))
 
     def reject(
-        self, item: str, field_name: str, message: str, *, run_id: Any = None
+        self,
+        item: str,
+        field_name: str,
+        message: str,
+        *,
+        run_id: Any = None,
+        forbidden: bool = False,
     ) -> None:
         self.rejected.append(
             Rejection(
@@ -64,6 +72,7 @@ class Batch:
                 field=field_name,
                 message=message,
                 run_id=str(run_id) if run_id is not None else None,
+                forbidden=forbidden,
             )
         )
 

@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from runs.access import EVERYTHING, Access
 from runs.ingest import extract, store
 from runs.ingest.batch import Batch, Rejection
 from runs.ingest.extras import (
@@ -32,6 +33,7 @@ from runs.ingest.extras import (
     save_files,
     store_attachments,
     store_feedback,
+    withhold_foreign_attachments,
 )
 from runs.ingest.normalize import (
     InvalidField,
@@ -41,7 +43,12 @@ from runs.ingest.normalize import (
     start_time_from_dotted_order,
     trace_id_from_dotted_order,
 )
-from runs.ingest.projects import DEFAULT_PROJECT, ProjectGuard, ProjectResolver
+from runs.ingest.projects import (
+    DEFAULT_PROJECT,
+    Forbidden,
+    ProjectGuard,
+    ProjectResolver,
+)
 
 __all__ = ["DEFAULT_PROJECT", "IngestResult", "feedback_from_payload", "ingest"]
 
@@ -68,16 +75,26 @@ class IngestResult:
         }
 
 
-def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> IngestResult:
+def ingest(
+    batch: Batch,
+    *,
+    project_guard: ProjectGuard | Access | None = None,
+    access: Access | None = None,
+) -> IngestResult:
     """Store a request's runs, feedback and attachments in one transaction.
 
-    ``project_guard(name, id)`` may return an error message to reject a run
-    aimed at a project the caller may not write to.
+    ``access`` (``runs.access``) decides, item by item, against the stored
+    rows: a run, feedback or attachment the caller may not write is rejected
+    (``forbidden``) and the others are stored. A bare ``project_guard(name,
+    id)`` only checks the project a run is sent to.
     """
+    if access is None:
+        access = project_guard if isinstance(project_guard, Access) else EVERYTHING
+    guard = project_guard if project_guard is not None else access.project_denial
     result = IngestResult(rejected=list(batch.rejected))
     files = save_files(batch)
     try:
-        plan = _Plan(batch, project_guard)
+        plan = _Plan(batch, guard, access)
         with transaction.atomic():
             # Attachments replace by (run, name), so their runs are locked too.
             store.lock_runs({*plan.ids, *(attachment.run_id for attachment in files)})
@@ -85,7 +102,8 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
             result.accepted = plan.accepted()
             result.rejected.extend(plan.rejected.values())
             result.projects = plan.projects.names()
-            result.feedback = store_feedback(batch.feedback, result.rejected)
+            result.feedback = store_feedback(batch.feedback, result.rejected, access)
+            files = withhold_foreign_attachments(files, result.rejected, access)
             result.attachments = store_attachments(files)
     except BaseException:
         for attachment in files:
@@ -103,10 +121,11 @@ class _Plan:
     the whole database, so the work done inside it bounds ingestion.
     """
 
-    def __init__(self, batch: Batch, guard: ProjectGuard | None) -> None:
+    def __init__(self, batch: Batch, guard: ProjectGuard, access: Access) -> None:
         self.creates, self.patches = _fold(batch.ops)
         self.ids = _ordered_ids(batch.ops)
         self.guard = guard
+        self.access = access
         self.projects = ProjectResolver(batch.default_project)
         self.rejected: dict[uuid.UUID, Rejection] = {}
         self.rows = self._merge(self.ids, {})
@@ -127,13 +146,23 @@ class _Plan:
         rows: dict[uuid.UUID, dict[str, Any]] = {}
         for run_id in ids:
             create = self.creates.get(run_id, {})
+            before = stored.get(run_id)
             try:
-                row = _merge(stored.get(run_id), create, self.patches.get(run_id, {}))
+                if before is not None:
+                    # The stored row's project decides, not the one sent.
+                    denial = self.access.stored_denial(before.get("project_id"))
+                    if denial:
+                        raise Forbidden("id", denial)
+                row = _merge(before, create, self.patches.get(run_id, {}))
                 row["id"] = run_id
                 self.projects.assign(row, self.guard, lazy_default=not create)
             except InvalidField as exc:
                 self.rejected[run_id] = Rejection(
-                    "run", exc.field, exc.message, run_id=str(run_id)
+                    "run",
+                    exc.field,
+                    exc.message,
+                    run_id=str(run_id),
+                    forbidden=isinstance(exc, Forbidden),
                 )
                 continue
             rows[run_id] = row

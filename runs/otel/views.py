@@ -194,7 +194,7 @@ class OTLPTracesView(APIView):
             runs
             and len(lost) == len(runs)
             and not decoded.rejected
-            and all(r.field == "session_name" for r in result.rejected)
+            and all(r.forbidden for r in result.rejected)
         ):
             return status_response(403, "; ".join(problems[:_MAX_MESSAGES]), encoding)
         response = ExportTraceServiceResponse()
