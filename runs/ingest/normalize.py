@@ -171,6 +171,11 @@ def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:
     if rid is None:
         raise InvalidField("id", "is required")
     op = RunOp(kind=kind, id=parse_uuid(rid, "id"))
+    if run_id is not None and rid is not run_id:
+        # The part name or URL names the run; its object may not name another.
+        named = parse_uuid(run_id, "id")
+        if named != op.id:
+            raise InvalidField("id", f"is {op.id} but the request names run {named}")
     values = op.values
     fields = _FIELDS
     for key, value in raw.items():

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from runs.access import EVERYTHING, Access
-from runs.ingest import extract, store
+from runs.ingest import extract, placement, store
 from runs.ingest.batch import Batch, Rejection
 from runs.ingest.extras import (
     feedback_from_payload,
@@ -129,7 +129,9 @@ class _Plan:
         self.projects = ProjectResolver(batch.default_project)
         self.rejected: dict[uuid.UUID, Rejection] = {}
         self.rows = self._merge(self.ids, {})
-        _derive_tree(list(self.rows.values()))
+        self.parents = placement.load_parents(placement.outside_parents(self.rows, {}))
+        self._refuse_cycles(self.rows, {})
+        _derive_tree(list(self.rows.values()), parents=self.parents)
         self.projects.resolve()
         self.now = timezone.now()
         # A run without a project nor a create goes to the default project
@@ -153,8 +155,10 @@ class _Plan:
                     denial = self.access.stored_denial(before.get("project_id"))
                     if denial:
                         raise Forbidden("id", denial)
-                row = _merge(before, create, self.patches.get(run_id, {}))
+                patch = self.patches.get(run_id, {})
+                row = _merge(before, create, patch)
                 row["id"] = run_id
+                placement.check_placement(row, before, create, patch)
                 self.projects.assign(row, self.guard, lazy_default=not create)
             except InvalidField as exc:
                 self.rejected[run_id] = Rejection(
@@ -167,6 +171,18 @@ class _Plan:
                 continue
             rows[run_id] = row
         return rows
+
+    def _refuse_cycles(
+        self,
+        rows: dict[uuid.UUID, dict[str, Any]],
+        placed: dict[uuid.UUID, dict[str, Any]],
+    ) -> None:
+        for rid in placement.closing_cycles(rows, placed, self.parents):
+            del rows[rid]
+            cycle = placement.CYCLE
+            self.rejected[rid] = Rejection(
+                "run", cycle.field, cycle.message, run_id=str(rid)
+            )
 
     def _params(self, row: dict[str, Any]) -> list[Any]:
         row["project_id"] = self.projects.id_for(row)
@@ -189,7 +205,10 @@ class _Plan:
                 self.params.pop(rid, None)
                 self.rejected.pop(rid, None)
             again = self._merge(redo, store.load_runs(existing))
-            _derive_tree(list(again.values()), placed=self.rows)
+            missing = placement.outside_parents(again, self.rows) - set(self.parents)
+            self.parents.update(placement.load_parents(missing))
+            self._refuse_cycles(again, self.rows)
+            _derive_tree(list(again.values()), placed=self.rows, parents=self.parents)
             self.rows.update(again)
         for rid, row in self.rows.items():
             if rid not in self.params:
@@ -264,11 +283,14 @@ def _merge(
 
 
 def _derive_tree(
-    rows: list[dict[str, Any]], placed: dict[uuid.UUID, dict[str, Any]] | None = None
+    rows: list[dict[str, Any]],
+    placed: dict[uuid.UUID, dict[str, Any]] | None = None,
+    parents: dict[uuid.UUID, dict[str, Any]] | None = None,
 ) -> None:
     """Fill trace_id, parent and dotted_order where a client left them out.
 
-    ``placed`` are rows of the same request whose tree is already known.
+    ``placed`` are rows of the same request whose tree is already known;
+    ``parents`` stored runs already read.
     """
     by_id = {**(placed or {}), **{row["id"]: row for row in rows}}
     missing_parents = {
@@ -278,7 +300,10 @@ def _derive_tree(
         and row["parent_run_id"] not in by_id
         and not (row.get("trace_id") and row.get("dotted_order"))
     }
-    parents = store.load_tree_fields(missing_parents) if missing_parents else {}
+    parents = dict(parents or {})
+    missing_parents -= set(parents)
+    if missing_parents:
+        parents.update(store.load_tree_fields(missing_parents))
 
     def resolve(row: dict[str, Any], depth: int = 0) -> None:
         dotted = row.get("dotted_order") or ""
