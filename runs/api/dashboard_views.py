@@ -23,6 +23,7 @@ from rest_framework.serializers import Serializer
 
 from runs.api.auth import limit_to_scope
 from runs.api.serializers import HierarchyParams, RootsParams
+from runs.ingest.normalize import strip_nul
 from runs.models import Project, Run
 from runs.query import stats, trees
 from runs.query.filters import RunFilter, StatsFilter, apply_ordering
@@ -30,9 +31,10 @@ from runs.query.roots import root_runs
 
 
 def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
+    """Validated data; NUL characters (PostgreSQL refuses them) become U+FFFD."""
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    return strip_nul(serializer.validated_data)
 
 
 def params_of(serializer_class: type[Serializer]) -> list[OpenApiParameter]:

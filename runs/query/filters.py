@@ -9,7 +9,7 @@ Every other filter selects the runs themselves.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from runs.ingest.normalize import TIME_RANGE, bounded_utc
 from runs.models import Project, Run
 from runs.query import trace_filters
 from runs.query.scope import StatsScope
@@ -55,6 +56,21 @@ ORDERING_CHOICES = [(k, k) for k in ORDERINGS] + [(f"-{k}", f"-{k}") for k in OR
 MAX_LIST_ITEMS = 100
 
 
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO-8601 time that both databases can compare (see ``bounded_utc``)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        try:
+            result = super().to_python(value)
+            return None if result is None else bounded_utc(result)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(f"{TIME_RANGE}.") from None
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
 class CommaListField(forms.CharField):
     """A comma-separated list (also accepted as repeated parameters)."""
 
@@ -73,7 +89,10 @@ class UUIDListField(CommaListField):
             try:
                 out.append(uuid.UUID(item))
             except ValueError:
-                raise forms.ValidationError(f"{item[:60]!r} is not a UUID.") from None
+                # As a parameter: a "%" in the item is not a format directive.
+                raise forms.ValidationError(
+                    "%(item)s is not a UUID.", params={"item": repr(item[:60])}
+                ) from None
         return out
 
 
@@ -130,10 +149,10 @@ class RunFilter(django_filters.FilterSet):
         help_text="Case-insensitive text in names, inputs, outputs and errors; "
         "selects whole traces.",
     )
-    start_time_gte = django_filters.IsoDateTimeFilter(
+    start_time_gte = BoundedIsoDateTimeFilter(
         field_name="start_time", lookup_expr="gte"
     )
-    start_time_lte = django_filters.IsoDateTimeFilter(
+    start_time_lte = BoundedIsoDateTimeFilter(
         field_name="start_time", lookup_expr="lte"
     )
     since = django_filters.ChoiceFilter(
