@@ -7,6 +7,15 @@ from typing import Any
 
 from runs.ingest.normalize import InvalidField, RunOp, clean_op
 
+# What one request may carry: runs (creates and patches), feedback and
+# attachments together. SDKs send at most a few hundred; more is refused (413)
+# before any of it is stored.
+MAX_ITEMS = 10_000
+# JSON objects and arrays one body may hold (each costs ~60 bytes once parsed).
+MAX_JSON_CONTAINERS = 1_000_000
+# Rejections listed in a response; the rest are counted.
+MAX_LISTED_REJECTIONS = 100
+
 
 @dataclass
 class Rejection:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from runs.access import EVERYTHING, Access
 from runs.ingest import extract, placement, store
-from runs.ingest.batch import Batch, Rejection
+from runs.ingest.batch import MAX_LISTED_REJECTIONS, Batch, Rejection
 from runs.ingest.extras import (
     feedback_from_payload,
     save_files,
@@ -69,7 +69,8 @@ class IngestResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "accepted": len(self.accepted),
-            "rejected": [r.as_dict() for r in self.rejected],
+            "rejected": [r.as_dict() for r in self.rejected[:MAX_LISTED_REJECTIONS]],
+            "rejected_count": len(self.rejected),
             "feedback": self.feedback,
             "attachments": self.attachments,
         }
