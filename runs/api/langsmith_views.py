@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -43,6 +44,8 @@ from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
 from runs.query import trace_filters
 from runs.query.stats import project_counts
+
+ARRAY_OF_OBJECTS = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
 
 
 def _project_dict(project: Project, counts: dict[str, Any] | None) -> dict[str, Any]:
@@ -108,7 +111,7 @@ class SessionListView(GenericAPIView):
         operation_id="sessions_list",
         summary="List projects (offset paging)",
         parameters=params_of(SessionParams),
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ARRAY_OF_OBJECTS},
     )
     def get(self, request: Request) -> Response:
         params = validated(SessionParams, request.query_params)
@@ -338,7 +341,7 @@ class FeedbackListView(GenericAPIView):
         operation_id="feedback_list",
         summary="List feedback (run= filter, offset paging)",
         parameters=params_of(FeedbackParams),
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ARRAY_OF_OBJECTS},
     )
     def get(self, request: Request) -> Response:
         params = validated(FeedbackParams, request.query_params)
