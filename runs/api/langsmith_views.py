@@ -268,7 +268,10 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
     if "end_time" in data:
         queryset = queryset.filter(end_time__lte=data["end_time"])
     if data.get("query", "").strip():
-        queryset = queryset.filter(trace_filters.with_text(data["query"].strip()))
+        scope = trace_filters.projects_of(queryset)
+        queryset = queryset.filter(
+            trace_filters.with_text(data["query"].strip(), scope)
+        )
     return queryset.order_by("-start_time", "-id")
 
 

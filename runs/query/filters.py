@@ -193,7 +193,23 @@ class RunFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(trace_filters.with_text(value))
+        return queryset.filter(
+            trace_filters.with_text(value, self._project_scope(queryset))
+        )
+
+    def _project_scope(self, queryset: QuerySet) -> set[uuid.UUID] | None:
+        """The projects the listed runs are limited to (key scope, filter)."""
+        scope = trace_filters.projects_of(queryset)
+        data = getattr(self.form, "cleaned_data", {})
+        named = data.get("project") or data.get("project_name")
+        if named:
+            ids = set(
+                Project.objects.filter(_project_filter(named)).values_list(
+                    "id", flat=True
+                )
+            )
+            scope = ids if scope is None else scope & ids
+        return scope
 
     def filter_since(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(start_time__gte=timezone.now() - SINCE[value])
