@@ -203,7 +203,15 @@ def candidate_traces(
     )
     matches = Run.objects.filter(in_rowids)
     if projects is not None:
-        matches = matches.filter(project_id__in=projects)
+        # Unary plus: tested on each candidate row, never through the project
+        # index (which would walk every run of the project instead).
+        matches = matches.filter(
+            RawSQL(
+                "+runs_run.project_id IN (SELECT value FROM json_each(%s))",
+                [orjson.dumps([p.hex for p in projects]).decode()],
+                output_field=BooleanField(),
+            )
+        )
     found = list(
         matches.filter(RunTextMatch(search))
         .order_by()
