@@ -14,6 +14,7 @@ from mcpserver.views import MCPView
 from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
+handler404 = "agentspy.guards.not_found"
 
 # Swagger UI and ReDoc are served from our static files (drf-spectacular-sidecar)
 # but bootstrap with inline code; they show no run content, so their pages alone

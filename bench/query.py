@@ -92,6 +92,7 @@ def main() -> int:
         return call
 
     support_bot = str(Project.objects.get(name="support-bot").id)
+    _add_word_common_elsewhere()
     cases = [
         ("roots", "roots, first page", get("dashboard/runs/roots?limit=50")),
         (
@@ -127,6 +128,19 @@ def main() -> int:
             post(
                 "runs/query",
                 {"session": [support_bot], "query": "Rotterdam", "limit": 100},
+            ),
+        ),
+        (
+            "search",
+            "search, word common in another project",
+            get("dashboard/runs/roots?project=support-bot&search=refund"),
+        ),
+        (
+            "search",
+            "list_runs, word common in another project",
+            post(
+                "runs/query",
+                {"session": [support_bot], "query": "refund", "limit": 100},
             ),
         ),
         ("search", "search, Chinese", get("dashboard/runs/roots?search=主要条款")),
@@ -171,6 +185,52 @@ def main() -> int:
         failed += verdict != "ok"
         print(f"{label:<40} {p50:>9.1f} {p95:>9.1f} {target:>6} {verdict}", flush=True)
     return 1 if failed else 0
+
+
+def _add_word_common_elsewhere(count: int = 6_000) -> None:
+    """Runs that say "refund" in a project of their own (once per store)."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from runs.ingest.normalize import segment
+    from runs.ingest.store import upsert_runs
+    from runs.models import Project, Run
+
+    project, _ = Project.objects.get_or_create(name="billing-bot")
+    if Run.objects.filter(project=project).exists():
+        return
+    now = timezone.now()
+    rows = []
+    for n in range(count):
+        rid = uuid.uuid4()
+        start = now - timedelta(minutes=n)
+        rows.append(
+            {
+                "id": rid,
+                "trace_id": rid,
+                "dotted_order": segment(start, rid),
+                "project_id": project.id,
+                "name": "billing",
+                "run_type": "chain",
+                "status": "success",
+                "start_time": start,
+                "end_time": start + timedelta(seconds=1),
+                "inputs": {"q": f"I want a refund for order {n}"},
+                "outputs": {"a": "Your refund is on its way."},
+                "created_at": start,
+                "updated_at": start,
+            }
+        )
+    for first in range(0, count, 500):
+        upsert_runs(rows[first : first + 500])
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE runs_run")  # the planner's view of the word
+    print(f"added {count:,} runs saying 'refund' to billing-bot", flush=True)
 
 
 if __name__ == "__main__":

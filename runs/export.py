@@ -18,6 +18,7 @@ import orjson
 from django.db.models import QuerySet
 
 from runs.api.serializers import run_to_dict
+from runs.jsonnumbers import dumps
 from runs.models import Run
 
 FORMATS = {
@@ -76,23 +77,21 @@ def _chunks(lines: Iterator[bytes]) -> Iterator[bytes]:
 
 def _jsonl(queryset: QuerySet) -> Iterator[bytes]:
     for run in _runs(queryset):
-        yield orjson.dumps(export_row(run), option=_JSON_OPTS) + b"\n"
+        yield dumps(export_row(run), option=_JSON_OPTS) + b"\n"
 
 
 def _json(queryset: QuerySet) -> Iterator[bytes]:
     yield b"["
     first = True
     for run in _runs(queryset):
-        yield (b"" if first else b",") + orjson.dumps(
-            export_row(run), option=_JSON_OPTS
-        )
+        yield (b"" if first else b",") + dumps(export_row(run), option=_JSON_OPTS)
         first = False
     yield b"]\n"
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return orjson.dumps(value, option=_JSON_OPTS).decode()
+        return dumps(value, option=_JSON_OPTS).decode()
     return "" if value is None else value
 
 

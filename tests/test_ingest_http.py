@@ -90,6 +90,7 @@ def test_batch_stores_posts_and_patches(client, api_prefix):
     assert response.json() == {
         "accepted": 1,
         "rejected": [],
+        "rejected_count": 0,
         "feedback": 0,
         "attachments": 0,
     }

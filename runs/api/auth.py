@@ -19,6 +19,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from runs.access import Access, access_of
 from runs.apikeys import find_active_key
 from runs.ingest.batch import Batch
 
@@ -54,24 +55,16 @@ class ApiKey:
     def __repr__(self) -> str:
         return f"<ApiKey {self.name} project={self.project} ro={self.read_only}>"
 
+    @property
+    def access(self) -> Access:
+        """What this key may read and write (``runs.access``)."""
+        return Access(self.project, self.project_id, read_only=self.read_only)
+
     def project_guard(
         self, name: str | None, project_id: uuid.UUID | None
     ) -> str | None:
-        """Why this key may not write a run to that project, or None if it may.
-
-        Called by the ingest service for each run with the run's target
-        project, by name, id or both.
-        """
-        if self.read_only:
-            return "This API key is read-only."
-        if self.project is None:
-            return None
-        if project_id is not None:
-            if project_id == self.project_id:
-                return None
-        elif name == self.project:
-            return None
-        return f"This API key may only write to project {self.project!r}."
+        """Why this key may not write a run to that project, or None if it may."""
+        return self.access.project_denial(name, project_id)
 
 
 def check_env_key(key: str) -> ApiKey | None:
@@ -158,12 +151,11 @@ def _default_to_scope(request: Request, project: str) -> None:
 
 def project_scope(request: Request) -> str | None:
     """The project name a scoped key is limited to, or None for every project."""
-    return getattr(request.auth, "project", None)
+    return access_of(request).project
 
 
 def limit_to_scope(
     request: Request, queryset: Any, field: str = "project__name"
 ) -> Any:
-    """Restrict a read queryset to the caller's project when its key is scoped."""
-    scope = project_scope(request)
-    return queryset.filter(**{field: scope}) if scope else queryset
+    """Restrict a read queryset to what the caller may see (``runs.access``)."""
+    return access_of(request).limit(queryset, field)

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -22,7 +22,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from runs.api.auth import limit_to_scope
+from runs.api.openapi import filter_params, params_of
 from runs.api.serializers import HierarchyParams, RootsParams
+from runs.ingest.normalize import strip_nul
 from runs.models import Project, Run
 from runs.query import stats, trees
 from runs.query.filters import RunFilter, StatsFilter, apply_ordering
@@ -30,33 +32,10 @@ from runs.query.roots import root_runs
 
 
 def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
+    """Validated data; NUL characters (PostgreSQL refuses them) become U+FFFD."""
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def params_of(serializer_class: type[Serializer]) -> list[OpenApiParameter]:
-    """Query parameters of a serializer, for the OpenAPI schema."""
-    return [
-        OpenApiParameter(name, OpenApiTypes.STR, description=field.help_text or "")
-        for name, field in serializer_class().fields.items()
-    ]
-
-
-def filter_params(filterset_class: type) -> list[OpenApiParameter]:
-    """The filters of a FilterSet as OpenAPI query parameters."""
-    params = []
-    for name, flt in filterset_class.base_filters.items():
-        choices = flt.extra.get("choices")
-        params.append(
-            OpenApiParameter(
-                name,
-                OpenApiTypes.STR,
-                enum=[value for value, _ in choices] if choices else None,
-                description=str(flt.extra.get("help_text") or ""),
-            )
-        )
-    return params
+    return strip_nul(serializer.validated_data)
 
 
 RUN_FILTER_PARAMS = filter_params(RunFilter)
@@ -79,9 +58,7 @@ class RootRunsView(RunReadView):
         summary="Root runs (one per trace) with per-trace counts and tokens",
         parameters=[
             *RUN_FILTER_PARAMS,
-            OpenApiParameter("limit", int, description="1..200, default 50"),
-            OpenApiParameter("offset", int),
-            OpenApiParameter("fields", str, description="inputs,outputs,extra,..."),
+            *params_of(RootsParams),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -103,7 +80,7 @@ class HierarchyView(GenericAPIView):
 
     @extend_schema(
         summary="The whole tree of the trace containing this run",
-        parameters=[OpenApiParameter("light", bool)],
+        parameters=params_of(HierarchyParams),
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, run_id: uuid.UUID) -> Response:

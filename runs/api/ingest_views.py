@@ -15,11 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import agentspy
+from runs.access import Access, access_of
 from runs.api.parsers import BatchJSONParser, MultipartRunsParser, SingleRunJSONParser
 from runs.api.serializers import run_to_dict
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
-from runs.models import Run
 
 # Multipart feedback parts are enabled from this advertised version on.
 SERVER_VERSION = "0.10.66"
@@ -57,21 +57,21 @@ class InfoView(APIView):
         return Response(info_payload())
 
 
-def project_guard_for(request: Request):
-    """Hook for scoped API keys: None lets every project through."""
-    return getattr(request.auth, "project_guard", None)
+def project_guard_for(request: Request) -> Access:
+    """What the caller may write, for ``ingest(batch, project_guard=...)``."""
+    return access_of(request)
 
 
 def ingest_response(request: Request) -> Response:
     batch = request.data
     if not isinstance(batch, Batch):
         raise ParseError("Empty request body.")
-    result = ingest(batch, project_guard=project_guard_for(request))
+    result = ingest(batch, access=access_of(request))
     request._request.agentspy_ingest = result  # read by the request log
     body = result.as_dict()
     if not result.rejected:
         return Response(body, status=status.HTTP_202_ACCEPTED)
-    forbidden = all(r.field == "session_name" for r in result.rejected)
+    forbidden = all(r.forbidden for r in result.rejected)
     body["detail"] = (
         f"{len(result.rejected)} item(s) rejected, "
         f"{len(result.accepted)} run(s) stored: "
@@ -117,10 +117,12 @@ class RunDetailView(APIView):
 
     @extend_schema(summary="Read one run in LangSmith's shape")
     def get(self, request: Request, run_id: Any) -> Response:
-        run = get_object_or_404(Run, id=run_id)
+        access = access_of(request)
+        run = get_object_or_404(access.runs(), id=run_id)
         children = [
             str(i)
-            for i in Run.objects.filter(parent_id=run.id)
+            for i in access.runs()
+            .filter(parent_id=run.id)
             .order_by("dotted_order")
             .values_list("id", flat=True)
         ]

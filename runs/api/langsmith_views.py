@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -24,6 +25,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from runs.access import EVERYTHING, Access, access_of
 from runs.api.auth import limit_to_scope, project_scope
 from runs.api.dashboard_views import params_of, validated
 from runs.api.serializers import (
@@ -42,6 +44,8 @@ from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
 from runs.query import trace_filters
 from runs.query.stats import project_counts
+
+ARRAY_OF_OBJECTS = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
 
 
 def _project_dict(project: Project, counts: dict[str, Any] | None) -> dict[str, Any]:
@@ -107,7 +111,7 @@ class SessionListView(GenericAPIView):
         operation_id="sessions_list",
         summary="List projects (offset paging)",
         parameters=params_of(SessionParams),
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ARRAY_OF_OBJECTS},
     )
     def get(self, request: Request) -> Response:
         params = validated(SessionParams, request.query_params)
@@ -264,15 +268,21 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
     if "end_time" in data:
         queryset = queryset.filter(end_time__lte=data["end_time"])
     if data.get("query", "").strip():
-        queryset = queryset.filter(trace_filters.with_text(data["query"].strip()))
+        scope = trace_filters.projects_of(queryset)
+        queryset = queryset.filter(
+            trace_filters.with_text(data["query"].strip(), scope)
+        )
     return queryset.order_by("-start_time", "-id")
 
 
-def runs_with_children(runs: list[Run]) -> list[dict[str, Any]]:
-    """LangSmith run objects with ``child_run_ids``, children in one query."""
+def runs_with_children(
+    runs: list[Run], access: Access = EVERYTHING
+) -> list[dict[str, Any]]:
+    """LangSmith run objects with ``child_run_ids`` (those ``access`` sees)."""
     children: dict[uuid.UUID, list[str]] = {run.id: [] for run in runs}
     pairs = (
-        Run.objects.filter(parent_id__in=list(children))
+        access.runs()
+        .filter(parent_id__in=list(children))
         .order_by("dotted_order")
         .values_list("parent_id", "id")
     )
@@ -308,16 +318,15 @@ class RunsQueryView(GenericAPIView):
             encode_cursor(page[-1].start_time, page[-1].id) if more and page else None
         )
         return Response(
-            {"runs": runs_with_children(page), "cursors": {"next": next_cursor}}
+            {
+                "runs": runs_with_children(page, access_of(request)),
+                "cursors": {"next": next_cursor},
+            }
         )
 
 
 def _visible_feedback(request: Request) -> QuerySet:
-    if project_scope(request) is None:
-        return Feedback.objects.all()
-    projects = _visible_projects(request).values("id")
-    runs = limit_to_scope(request, Run.objects.all()).values("id")
-    return Feedback.objects.filter(Q(session_id__in=projects) | Q(run_id__in=runs))
+    return access_of(request).feedback()
 
 
 def _feedback_or_404(request: Request, pk: uuid.UUID) -> Feedback:
@@ -335,7 +344,7 @@ class FeedbackListView(GenericAPIView):
         operation_id="feedback_list",
         summary="List feedback (run= filter, offset paging)",
         parameters=params_of(FeedbackParams),
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: ARRAY_OF_OBJECTS},
     )
     def get(self, request: Request) -> Response:
         params = validated(FeedbackParams, request.query_params)
@@ -361,19 +370,24 @@ class FeedbackListView(GenericAPIView):
             feedback = feedback_from_payload(request.data)
         except InvalidField as exc:
             raise ValidationError({exc.field: [exc.message]}) from None
+        access = access_of(request)
         run = None
         if feedback.run_id is not None:
             run = (
-                limit_to_scope(request, Run.objects.all())
+                access.runs()
                 .filter(id=feedback.run_id)
                 .values("trace_id", "project_id")
                 .first()
             )
-            if run is None and project_scope(request) is not None:
+            if run is None and access.scoped:
                 raise Http404("No such run for this key.")
         if run is not None:
             feedback.trace_id = feedback.trace_id or run["trace_id"]
             feedback.session_id = feedback.session_id or run["project_id"]
+        if access.scoped:
+            feedback.session_id = feedback.session_id or access.project_id
+            if not access.projects().filter(id=feedback.session_id).exists():
+                raise Http404("No such project for this key.")
         try:
             with transaction.atomic():
                 feedback.save(force_insert=True)

@@ -3,6 +3,8 @@ from typing import Any
 import orjson
 from rest_framework.renderers import BaseRenderer
 
+from runs.jsonnumbers import dumps
+
 
 class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
@@ -17,6 +19,4 @@ class ORJSONRenderer(BaseRenderer):
     ) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(
-            data, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_UUID
-        )
+        return dumps(data, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_UUID)

@@ -7,6 +7,15 @@ from typing import Any
 
 from runs.ingest.normalize import InvalidField, RunOp, clean_op
 
+# What one request may carry: runs (creates and patches), feedback and
+# attachments together. SDKs send at most a few hundred; more is refused (413)
+# before any of it is stored.
+MAX_ITEMS = 10_000
+# JSON objects and arrays one body may hold (each costs ~60 bytes once parsed).
+MAX_JSON_CONTAINERS = 1_000_000
+# Rejections listed in a response; the rest are counted.
+MAX_LISTED_REJECTIONS = 100
+
 
 @dataclass
 class Rejection:
@@ -16,6 +25,8 @@ class Rejection:
     field: str
     message: str
     run_id: str | None = None
+    # Refused by the caller's project access (403) rather than invalid (422).
+    forbidden: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,7 +67,13 @@ class Batch:
         self.feedback.append((item, raw))
 
     def reject(
-        self, item: str, field_name: str, message: str, *, run_id: Any = None
+        self,
+        item: str,
+        field_name: str,
+        message: str,
+        *,
+        run_id: Any = None,
+        forbidden: bool = False,
     ) -> None:
         self.rejected.append(
             Rejection(
@@ -64,6 +81,7 @@ class Batch:
                 field=field_name,
                 message=message,
                 run_id=str(run_id) if run_id is not None else None,
+                forbidden=forbidden,
             )
         )
 

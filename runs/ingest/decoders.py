@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import zstandard
 
-from runs.ingest.batch import AttachmentPart, Batch
+from runs.ingest.batch import MAX_ITEMS, MAX_JSON_CONTAINERS, AttachmentPart, Batch
 from runs.ingest.normalize import clean_text
 
 MULTIPART_FIELDS = {"inputs", "outputs", "events", "extra", "error", "serialized"}
@@ -156,18 +156,49 @@ def _too_deep(value: Any, limit: int) -> bool:
     return False
 
 
+def too_many_items(count: int) -> DecodeError:
+    return DecodeError(
+        f"{count} items in one request; at most {MAX_ITEMS} "
+        "(send them in several requests)",
+        status=413,
+    )
+
+
+def _check_containers(body: bytes) -> None:
+    """Refuse, before parsing, a body that would make too many objects.
+
+    Each JSON object or array costs ~60 bytes of memory for 1 or 2 bytes of
+    body: the count of brackets (a C-speed scan) bounds what parsing makes.
+    """
+    if len(body) > MAX_JSON_CONTAINERS:
+        count = body.count(b"{") + body.count(b"[")
+        if count > MAX_JSON_CONTAINERS:
+            raise DecodeError(
+                f"{count} JSON objects and arrays in one request; at most "
+                f"{MAX_JSON_CONTAINERS} (send the runs in several requests)",
+                status=413,
+            )
+
+
 def decode_batch_json(body: bytes, *, max_depth: int = 200) -> Batch:
     """``POST /runs/batch``: ``{"post": [...], "patch": [...]}``, each optional."""
+    _check_containers(body)
     payload = loads(body, max_depth=max_depth)
     if not isinstance(payload, dict):
         raise DecodeError("expected a JSON object with 'post' and/or 'patch' lists")
-    batch = Batch()
+    lists = []
     for kind in ("post", "patch"):
         items = payload.get(kind)
         if items is None:
             continue
         if not isinstance(items, list):
             raise DecodeError(f"'{kind}' must be a list of runs")
+        lists.append((kind, items))
+    count = sum(len(items) for _, items in lists)
+    if count > MAX_ITEMS:
+        raise too_many_items(count)
+    batch = Batch()
+    for kind, items in lists:
         for index, raw in enumerate(items):
             batch.add_run(kind, raw, item=f"{kind}[{index}]")
     return batch
@@ -321,6 +352,9 @@ def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) ->
             key = (kind, run_id)
             entry = runs.get(key)
             if entry is None:
+                items = len(runs) + len(batch) + len(batch.rejected)
+                if items >= MAX_ITEMS:
+                    raise too_many_items(items + 1)
                 entry = runs[key] = [{}, {}]
             if field_name and field_name not in fields:
                 continue  # an unknown field part is ignored like an unknown key
@@ -335,6 +369,8 @@ def decode_multipart(body: bytes, content_type: str, *, max_depth: int = 200) ->
                 entry[0].update(value)
             else:
                 broken.setdefault(key, (name, "run", "expected a JSON object"))
+        elif len(runs) + len(batch) + len(batch.rejected) >= MAX_ITEMS:
+            raise too_many_items(len(runs) + len(batch) + len(batch.rejected) + 1)
         elif kind == "feedback":
             try:
                 value = loads(payload, max_depth=max_depth)

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from runs.access import EVERYTHING, Access
 from runs.ingest.batch import Batch, Rejection
 from runs.ingest.normalize import InvalidField, parse_time, parse_uuid, strip_nul
 from runs.models import Attachment, Feedback
@@ -28,12 +29,20 @@ FEEDBACK_UPDATE_FIELDS = [
 ]
 
 
-def store_feedback(items: list[tuple[str, Any]], rejected: list[Rejection]) -> int:
-    """Upsert the request's feedback objects; a bad one is rejected by its part."""
-    rows = []
+def store_feedback(
+    items: list[tuple[str, Any]],
+    rejected: list[Rejection],
+    access: Access = EVERYTHING,
+) -> int:
+    """Upsert the request's feedback objects; a bad one is rejected by its part.
+
+    A scoped caller's feedback is filed under its project; feedback on a run,
+    or re-using the id of feedback, stored in another project is refused.
+    """
+    built: list[tuple[str, Feedback]] = []
     for item, raw in items:
         try:
-            rows.append(feedback_from_payload(raw))
+            built.append((item, feedback_from_payload(raw)))
         except InvalidField as exc:
             run_id = raw.get("run_id") if isinstance(raw, dict) else None
             rejected.append(
@@ -44,6 +53,7 @@ def store_feedback(items: list[tuple[str, Any]], rejected: list[Rejection]) -> i
                     run_id=str(run_id) if run_id is not None else None,
                 )
             )
+    rows = _allowed_feedback(built, rejected, access)
     if rows:
         Feedback.objects.bulk_create(
             rows,
@@ -52,6 +62,66 @@ def store_feedback(items: list[tuple[str, Any]], rejected: list[Rejection]) -> i
             update_fields=FEEDBACK_UPDATE_FIELDS,
         )
     return len(rows)
+
+
+def _allowed_feedback(
+    built: list[tuple[str, Feedback]], rejected: list[Rejection], access: Access
+) -> list[Feedback]:
+    if not access.scoped:
+        return [feedback for _, feedback in built]
+    foreign_runs = access.foreign_runs(f.run_id for _, f in built if f.run_id)
+    foreign_ids = access.foreign_feedback(f.id for _, f in built)
+    rows = []
+    for item, feedback in built:
+        if feedback.session_id is None:
+            feedback.session_id = access.project_id
+        if feedback.run_id in foreign_runs:
+            field, what = "run_id", f"Run {feedback.run_id}"
+        elif feedback.id in foreign_ids:
+            field, what = "id", f"Feedback {feedback.id}"
+        elif feedback.session_id != access.project_id:
+            field, what = "session_id", f"Project {feedback.session_id}"
+        else:
+            field = ""
+        if field:
+            rejected.append(
+                Rejection(
+                    item,
+                    field,
+                    f"{what} belongs to another project than {access.project!r}.",
+                    run_id=str(feedback.run_id) if feedback.run_id else None,
+                    forbidden=True,
+                )
+            )
+        else:
+            rows.append(feedback)
+    return rows
+
+
+def withhold_foreign_attachments(
+    files: list[Attachment], rejected: list[Rejection], access: Access
+) -> list[Attachment]:
+    """The attachments the caller may write; the others' files are deleted."""
+    foreign = access.foreign_runs(attachment.run_id for attachment in files)
+    if not foreign:
+        return files
+    kept = []
+    for attachment in files:
+        if attachment.run_id in foreign:
+            rejected.append(
+                Rejection(
+                    f"attachment.{attachment.run_id}.{attachment.name}",
+                    "run_id",
+                    f"Run {attachment.run_id} belongs to another project than "
+                    f"{access.project!r}.",
+                    run_id=str(attachment.run_id),
+                    forbidden=True,
+                )
+            )
+            attachment.file.delete(save=False)
+        else:
+            kept.append(attachment)
+    return kept
 
 
 def feedback_from_payload(raw: Any) -> Feedback:

@@ -53,6 +53,26 @@ def parse_uuid(value: Any, field_name: str) -> uuid.UUID:
         raise InvalidField(field_name, f"{value[:60]!r} is not a valid UUID") from None
 
 
+# Every stored time, and an hour or a day either side of it (rollup buckets,
+# offsets), must fit in a datetime on both databases.
+TIME_MIN = datetime(1, 1, 2, tzinfo=UTC)
+TIME_MAX = datetime(9999, 12, 30, tzinfo=UTC)
+TIME_RANGE = "is out of range (0001-01-02 .. 9999-12-30 UTC)"
+
+
+def bounded_utc(dt: datetime) -> datetime:
+    """``dt`` in UTC; ValueError if it falls outside TIME_MIN .. TIME_MAX."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        dt = dt.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(TIME_RANGE) from None
+    if not TIME_MIN <= dt <= TIME_MAX:
+        raise ValueError(TIME_RANGE)
+    return dt
+
+
 def parse_time(value: Any, field_name: str) -> datetime:
     if isinstance(value, str):
         try:
@@ -61,8 +81,8 @@ def parse_time(value: Any, field_name: str) -> datetime:
             raise InvalidField(
                 field_name, f"{value[:60]!r} is not an ISO-8601 timestamp"
             ) from None
-        if dt.tzinfo is UTC:  # what SDKs send: nothing to convert
-            return dt
+        if dt.tzinfo is UTC and 1 < dt.year < 9999:
+            return dt  # what SDKs send: nothing to convert
     elif isinstance(value, datetime):
         dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -74,9 +94,10 @@ def parse_time(value: Any, field_name: str) -> datetime:
             raise InvalidField(field_name, f"{value} is out of range") from None
     else:
         raise InvalidField(field_name, f"expected a timestamp, got {_kind(value)}")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return bounded_utc(dt)
+    except ValueError:
+        raise InvalidField(field_name, f"{value!s:.60} {TIME_RANGE}") from None
 
 
 def _kind(value: Any) -> str:
@@ -171,6 +192,11 @@ def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:
     if rid is None:
         raise InvalidField("id", "is required")
     op = RunOp(kind=kind, id=parse_uuid(rid, "id"))
+    if run_id is not None and rid is not run_id:
+        # The part name or URL names the run; its object may not name another.
+        named = parse_uuid(run_id, "id")
+        if named != op.id:
+            raise InvalidField("id", f"is {op.id} but the request names run {named}")
     values = op.values
     fields = _FIELDS
     for key, value in raw.items():
@@ -243,6 +269,8 @@ def trace_id_from_dotted_order(dotted_order: str) -> uuid.UUID | None:
 def start_time_from_dotted_order(dotted_order: str) -> datetime | None:
     last = dotted_order.rsplit(".", 1)[-1]
     try:
-        return datetime.strptime(last[:-36], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+        return bounded_utc(
+            datetime.strptime(last[:-36], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+        )
     except ValueError:
         return None

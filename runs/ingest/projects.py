@@ -16,6 +16,10 @@ DEFAULT_PROJECT = "default"
 ProjectGuard = Callable[[str | None, uuid.UUID | None], str | None]
 
 
+class Forbidden(InvalidField):
+    """The caller may not write this item (403), though it may be valid."""
+
+
 class ProjectResolver:
     """Maps each run to a project id: ``session_id`` wins over ``session_name``."""
 
@@ -53,7 +57,7 @@ class ProjectResolver:
             else:
                 message = guard(target[1], None)
             if message:
-                raise InvalidField("session_name", message)
+                raise Forbidden("session_name", message)
 
     def resolve(self) -> None:
         """Look the projects up (one query) and create the missing ones."""

@@ -25,13 +25,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from runs.ingest import extract, store
-from runs.ingest.batch import Batch, Rejection
+from runs.access import EVERYTHING, Access
+from runs.ingest import extract, placement, store
+from runs.ingest.batch import MAX_LISTED_REJECTIONS, Batch, Rejection
 from runs.ingest.extras import (
     feedback_from_payload,
     save_files,
     store_attachments,
     store_feedback,
+    withhold_foreign_attachments,
 )
 from runs.ingest.normalize import (
     InvalidField,
@@ -41,7 +43,12 @@ from runs.ingest.normalize import (
     start_time_from_dotted_order,
     trace_id_from_dotted_order,
 )
-from runs.ingest.projects import DEFAULT_PROJECT, ProjectGuard, ProjectResolver
+from runs.ingest.projects import (
+    DEFAULT_PROJECT,
+    Forbidden,
+    ProjectGuard,
+    ProjectResolver,
+)
 
 __all__ = ["DEFAULT_PROJECT", "IngestResult", "feedback_from_payload", "ingest"]
 
@@ -62,22 +69,33 @@ class IngestResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "accepted": len(self.accepted),
-            "rejected": [r.as_dict() for r in self.rejected],
+            "rejected": [r.as_dict() for r in self.rejected[:MAX_LISTED_REJECTIONS]],
+            "rejected_count": len(self.rejected),
             "feedback": self.feedback,
             "attachments": self.attachments,
         }
 
 
-def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> IngestResult:
+def ingest(
+    batch: Batch,
+    *,
+    project_guard: ProjectGuard | Access | None = None,
+    access: Access | None = None,
+) -> IngestResult:
     """Store a request's runs, feedback and attachments in one transaction.
 
-    ``project_guard(name, id)`` may return an error message to reject a run
-    aimed at a project the caller may not write to.
+    ``access`` (``runs.access``) decides, item by item, against the stored
+    rows: a run, feedback or attachment the caller may not write is rejected
+    (``forbidden``) and the others are stored. A bare ``project_guard(name,
+    id)`` only checks the project a run is sent to.
     """
+    if access is None:
+        access = project_guard if isinstance(project_guard, Access) else EVERYTHING
+    guard = project_guard if project_guard is not None else access.project_denial
     result = IngestResult(rejected=list(batch.rejected))
     files = save_files(batch)
     try:
-        plan = _Plan(batch, project_guard)
+        plan = _Plan(batch, guard, access)
         with transaction.atomic():
             # Attachments replace by (run, name), so their runs are locked too.
             store.lock_runs({*plan.ids, *(attachment.run_id for attachment in files)})
@@ -85,7 +103,8 @@ def ingest(batch: Batch, *, project_guard: ProjectGuard | None = None) -> Ingest
             result.accepted = plan.accepted()
             result.rejected.extend(plan.rejected.values())
             result.projects = plan.projects.names()
-            result.feedback = store_feedback(batch.feedback, result.rejected)
+            result.feedback = store_feedback(batch.feedback, result.rejected, access)
+            files = withhold_foreign_attachments(files, result.rejected, access)
             result.attachments = store_attachments(files)
     except BaseException:
         for attachment in files:
@@ -103,14 +122,17 @@ class _Plan:
     the whole database, so the work done inside it bounds ingestion.
     """
 
-    def __init__(self, batch: Batch, guard: ProjectGuard | None) -> None:
+    def __init__(self, batch: Batch, guard: ProjectGuard, access: Access) -> None:
         self.creates, self.patches = _fold(batch.ops)
         self.ids = _ordered_ids(batch.ops)
         self.guard = guard
+        self.access = access
         self.projects = ProjectResolver(batch.default_project)
         self.rejected: dict[uuid.UUID, Rejection] = {}
         self.rows = self._merge(self.ids, {})
-        _derive_tree(list(self.rows.values()))
+        self.parents = placement.load_parents(placement.outside_parents(self.rows, {}))
+        self._refuse_cycles(self.rows, {})
+        _derive_tree(list(self.rows.values()), parents=self.parents)
         self.projects.resolve()
         self.now = timezone.now()
         # A run without a project nor a create goes to the default project
@@ -127,17 +149,41 @@ class _Plan:
         rows: dict[uuid.UUID, dict[str, Any]] = {}
         for run_id in ids:
             create = self.creates.get(run_id, {})
+            before = stored.get(run_id)
             try:
-                row = _merge(stored.get(run_id), create, self.patches.get(run_id, {}))
+                if before is not None:
+                    # The stored row's project decides, not the one sent.
+                    denial = self.access.stored_denial(before.get("project_id"))
+                    if denial:
+                        raise Forbidden("id", denial)
+                patch = self.patches.get(run_id, {})
+                row = _merge(before, create, patch)
                 row["id"] = run_id
+                placement.check_placement(row, before, create, patch)
                 self.projects.assign(row, self.guard, lazy_default=not create)
             except InvalidField as exc:
                 self.rejected[run_id] = Rejection(
-                    "run", exc.field, exc.message, run_id=str(run_id)
+                    "run",
+                    exc.field,
+                    exc.message,
+                    run_id=str(run_id),
+                    forbidden=isinstance(exc, Forbidden),
                 )
                 continue
             rows[run_id] = row
         return rows
+
+    def _refuse_cycles(
+        self,
+        rows: dict[uuid.UUID, dict[str, Any]],
+        placed: dict[uuid.UUID, dict[str, Any]],
+    ) -> None:
+        for rid in placement.closing_cycles(rows, placed, self.parents):
+            del rows[rid]
+            cycle = placement.CYCLE
+            self.rejected[rid] = Rejection(
+                "run", cycle.field, cycle.message, run_id=str(rid)
+            )
 
     def _params(self, row: dict[str, Any]) -> list[Any]:
         row["project_id"] = self.projects.id_for(row)
@@ -160,7 +206,10 @@ class _Plan:
                 self.params.pop(rid, None)
                 self.rejected.pop(rid, None)
             again = self._merge(redo, store.load_runs(existing))
-            _derive_tree(list(again.values()), placed=self.rows)
+            missing = placement.outside_parents(again, self.rows) - set(self.parents)
+            self.parents.update(placement.load_parents(missing))
+            self._refuse_cycles(again, self.rows)
+            _derive_tree(list(again.values()), placed=self.rows, parents=self.parents)
             self.rows.update(again)
         for rid, row in self.rows.items():
             if rid not in self.params:
@@ -235,11 +284,14 @@ def _merge(
 
 
 def _derive_tree(
-    rows: list[dict[str, Any]], placed: dict[uuid.UUID, dict[str, Any]] | None = None
+    rows: list[dict[str, Any]],
+    placed: dict[uuid.UUID, dict[str, Any]] | None = None,
+    parents: dict[uuid.UUID, dict[str, Any]] | None = None,
 ) -> None:
     """Fill trace_id, parent and dotted_order where a client left them out.
 
-    ``placed`` are rows of the same request whose tree is already known.
+    ``placed`` are rows of the same request whose tree is already known;
+    ``parents`` stored runs already read.
     """
     by_id = {**(placed or {}), **{row["id"]: row for row in rows}}
     missing_parents = {
@@ -249,7 +301,10 @@ def _derive_tree(
         and row["parent_run_id"] not in by_id
         and not (row.get("trace_id") and row.get("dotted_order"))
     }
-    parents = store.load_tree_fields(missing_parents) if missing_parents else {}
+    parents = dict(parents or {})
+    missing_parents -= set(parents)
+    if missing_parents:
+        parents.update(store.load_tree_fields(missing_parents))
 
     def resolve(row: dict[str, Any], depth: int = 0) -> None:
         dotted = row.get("dotted_order") or ""

@@ -199,7 +199,9 @@ def project_ids(names: Iterable[str]) -> dict[str, uuid.UUID]:
 def load_tree_fields(ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     """trace_id and dotted_order of stored runs (to place a new child under them)."""
     ids = list(ids)
-    rows = Run.objects.filter(id__in=ids).values("id", "trace_id", "dotted_order")
+    rows = Run.objects.filter(id__in=ids).values(
+        "id", "trace_id", "dotted_order", "parent_id"
+    )
     return {row["id"]: row for row in rows}
 
 

@@ -29,8 +29,8 @@ from runs.api.auth import project_scope
 from runs.api.ingest_views import project_guard_for
 from runs.api.parsers import read_body
 from runs.ingest import ingest, store
-from runs.ingest.batch import Batch
-from runs.ingest.decoders import DecodeError
+from runs.ingest.batch import MAX_ITEMS, Batch
+from runs.ingest.decoders import DecodeError, too_many_items
 from runs.otel import tree
 from runs.otel.decode import Decoded, decode_protobuf
 from runs.otel.mapping import named_project, service_project, span_to_run
@@ -156,6 +156,9 @@ class OTLPTracesView(APIView):
                 raise exceptions.UnsupportedMediaType(media_type)
             data = (_encoding_of(request), Decoded())
         encoding, decoded = data
+        count = len(decoded.spans) + len(decoded.rejected)
+        if count > MAX_ITEMS:
+            return status_response(413, str(too_many_items(count)), encoding)
         header_project = request.META.get("HTTP_LANGSMITH_PROJECT", "").strip()
         # A key scoped to one project sends unnamed runs there, as on the
         # LangSmith routes, before the service name is taken as a hint.
@@ -194,7 +197,7 @@ class OTLPTracesView(APIView):
             runs
             and len(lost) == len(runs)
             and not decoded.rejected
-            and all(r.field == "session_name" for r in result.rejected)
+            and all(r.forbidden for r in result.rejected)
         ):
             return status_response(403, "; ".join(problems[:_MAX_MESSAGES]), encoding)
         response = ExportTraceServiceResponse()

@@ -9,7 +9,7 @@ Every other filter selects the runs themselves.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from runs.ingest.normalize import TIME_RANGE, bounded_utc
 from runs.models import Project, Run
 from runs.query import trace_filters
 from runs.query.scope import StatsScope
@@ -55,6 +56,21 @@ ORDERING_CHOICES = [(k, k) for k in ORDERINGS] + [(f"-{k}", f"-{k}") for k in OR
 MAX_LIST_ITEMS = 100
 
 
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO-8601 time that both databases can compare (see ``bounded_utc``)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        try:
+            result = super().to_python(value)
+            return None if result is None else bounded_utc(result)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(f"{TIME_RANGE}.") from None
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
+
+
 class CommaListField(forms.CharField):
     """A comma-separated list (also accepted as repeated parameters)."""
 
@@ -73,7 +89,10 @@ class UUIDListField(CommaListField):
             try:
                 out.append(uuid.UUID(item))
             except ValueError:
-                raise forms.ValidationError(f"{item[:60]!r} is not a UUID.") from None
+                # As a parameter: a "%" in the item is not a format directive.
+                raise forms.ValidationError(
+                    "%(item)s is not a UUID.", params={"item": repr(item[:60])}
+                ) from None
         return out
 
 
@@ -130,10 +149,10 @@ class RunFilter(django_filters.FilterSet):
         help_text="Case-insensitive text in names, inputs, outputs and errors; "
         "selects whole traces.",
     )
-    start_time_gte = django_filters.IsoDateTimeFilter(
+    start_time_gte = BoundedIsoDateTimeFilter(
         field_name="start_time", lookup_expr="gte"
     )
-    start_time_lte = django_filters.IsoDateTimeFilter(
+    start_time_lte = BoundedIsoDateTimeFilter(
         field_name="start_time", lookup_expr="lte"
     )
     since = django_filters.ChoiceFilter(
@@ -174,7 +193,23 @@ class RunFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(trace_filters.with_text(value))
+        return queryset.filter(
+            trace_filters.with_text(value, self._project_scope(queryset))
+        )
+
+    def _project_scope(self, queryset: QuerySet) -> set[uuid.UUID] | None:
+        """The projects the listed runs are limited to (key scope, filter)."""
+        scope = trace_filters.projects_of(queryset)
+        data = getattr(self.form, "cleaned_data", {})
+        named = data.get("project") or data.get("project_name")
+        if named:
+            ids = set(
+                Project.objects.filter(_project_filter(named)).values_list(
+                    "id", flat=True
+                )
+            )
+            scope = ids if scope is None else scope & ids
+        return scope
 
     def filter_since(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(start_time__gte=timezone.now() - SINCE[value])

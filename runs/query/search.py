@@ -40,6 +40,9 @@ JOIN_MARK = "\u01c1"
 MIN_INDEXED_CHARS = 3
 # A long query is narrowed by this many of its trigrams, then confirmed in full.
 MAX_TRIGRAMS = 12
+# How many times the set limit of candidates a search within some projects
+# looks at before it scans instead (most may be in other projects).
+SCOPED_BUDGET = 4
 
 
 def fold(value: Any) -> str | None:
@@ -156,16 +159,26 @@ class RunIndexedTextMatch(RunTextMatch):
         ]
 
 
-def candidate_traces(search: SearchText, limit: int) -> list[uuid.UUID] | None:
+def candidate_traces(
+    search: SearchText, limit: int, projects: frozenset[uuid.UUID] | None = None
+) -> list[uuid.UUID] | None:
     """The traces with a matching run, when the index finds at most ``limit``
     candidate runs; None when there are more (or the query is too short to use
     the index), so the caller scans traces instead.
+
+    With ``projects`` only runs of those projects count: a word common in
+    other projects does not force a scan of these. Their share of the index's
+    candidates is unknown until looked at, so up to ``SCOPED_BUDGET`` times
+    ``limit`` candidates are looked at before giving up.
     """
     if not search.indexed:
         return None
+    budget = limit if projects is None else limit * SCOPED_BUDGET
     if connection.vendor != "sqlite":
         candidates = Run.objects.filter(RunIndexedTextMatch(search)).order_by()
-        if _pg_estimate(candidates) > limit:
+        if projects is not None:
+            candidates = candidates.filter(project_id__in=projects)
+        if _pg_estimate(candidates) > budget:
             # Rechecking candidates costs ~5 us each plus a heap page: a common
             # word would spend 200 ms here only to learn it should scan.
             return None
@@ -177,10 +190,10 @@ def candidate_traces(search: SearchText, limit: int) -> list[uuid.UUID] | None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s",  # noqa: S608
-            [match, limit + 1],
+            [match, budget + 1],
         )
         rowids = [rowid for (rowid,) in cursor.fetchall()]
-    if len(rowids) > limit:
+    if len(rowids) > budget:
         return None
     # Without positions the index over-approximates: confirm each candidate.
     in_rowids = RawSQL(
@@ -188,12 +201,24 @@ def candidate_traces(search: SearchText, limit: int) -> list[uuid.UUID] | None:
         [orjson.dumps(rowids).decode()],
         output_field=BooleanField(),
     )
-    return list(
-        Run.objects.filter(in_rowids, RunTextMatch(search))
+    matches = Run.objects.filter(in_rowids)
+    if projects is not None:
+        # Unary plus: tested on each candidate row, never through the project
+        # index (which would walk every run of the project instead).
+        matches = matches.filter(
+            RawSQL(
+                "+runs_run.project_id IN (SELECT value FROM json_each(%s))",
+                [orjson.dumps([p.hex for p in projects]).decode()],
+                output_field=BooleanField(),
+            )
+        )
+    found = list(
+        matches.filter(RunTextMatch(search))
         .order_by()
         .values_list("trace_id", flat=True)
-        .distinct()
+        .distinct()[: limit + 1]
     )
+    return None if len(found) > limit else found
 
 
 def _pg_estimate(queryset: Any) -> float:

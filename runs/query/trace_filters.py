@@ -18,6 +18,7 @@ Both plans select the same runs; only their cost differs.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
@@ -122,7 +123,38 @@ def with_model(name: str) -> Q:
     return _plan(condition, _distinct_traces(Run.objects.filter(condition)))
 
 
-def with_text(text: str) -> Q:
-    """Traces with a run whose name, error, inputs or outputs contain ``text``."""
+def with_text(text: str, projects: Iterable[uuid.UUID] | None = None) -> Q:
+    """Traces with a run whose name, error, inputs or outputs contain ``text``.
+
+    With ``projects`` (the filtered scope: a key's project, a project filter)
+    only runs of those projects are matched, and the plan is chosen by how
+    many runs match there, not in the whole store.
+    """
     search = SearchText(text)
-    return _plan(RunTextMatch(search), candidate_traces(search, SET_LIMIT))
+    scope = None if projects is None else frozenset(projects)
+    condition: Q | Func = RunTextMatch(search)
+    if scope is not None:
+        condition = Q(condition) & Q(project_id__in=scope)
+    return _plan(condition, candidate_traces(search, SET_LIMIT, scope))
+
+
+def projects_of(queryset: QuerySet) -> set[uuid.UUID] | None:
+    """The projects a run queryset is limited to by its AND-ed conditions
+    (``project_id = x`` or ``project_id IN (...)``), or None if it is not."""
+    found: set[uuid.UUID] | None = None
+    where = queryset.query.where
+    if where.connector != "AND" or where.negated:
+        return None
+    for child in where.children:
+        target = getattr(getattr(child, "lhs", None), "target", None)
+        if getattr(target, "name", None) != "project":
+            continue
+        rhs = child.rhs
+        if child.lookup_name == "exact" and isinstance(rhs, uuid.UUID):
+            values = {rhs}
+        elif child.lookup_name == "in" and isinstance(rhs, list | set | tuple):
+            values = {v for v in rhs if isinstance(v, uuid.UUID)}
+        else:
+            continue
+        found = values if found is None else found & values
+    return found

@@ -205,6 +205,12 @@ def build_tree(nodes: list[dict[str, Any]], *, trace_id: uuid.UUID) -> dict[str,
             else:
                 parent["children"] = [node]
             parent_of[id(node)] = parent
+    if not tops:
+        # Every run names a parent inside a cycle: the trace's root (or the
+        # first run) heads the tree, and the others hang from it below.
+        top = next((n for n in nodes if n["id"] == str(trace_id)), nodes[0])
+        tops.append(top)
+        parent_of.pop(id(top), None)
     root = next((n for n in tops if n["id"] == str(trace_id)), tops[0])
     _attach(root, [n for n in tops if n is not root], order)
     max_depth = _set_depths(root, 0)
