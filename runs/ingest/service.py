@@ -220,9 +220,15 @@ def _merge(
         row["status"] = "success"
     else:
         row["status"] = "running"
-    counts = extract.tokens(row.get("outputs"), row.get("extra"))
-    if counts:
-        row["prompt_tokens"], row["completion_tokens"], row["total_tokens"] = counts
+    # Own tokens belong to LLM calls only, as in LangSmith: a chain that
+    # returns an AIMessage carries its child's usage, and counting it again
+    # would double every trace total and summary.
+    if row.get("run_type") == "llm":
+        counts = extract.tokens(row.get("outputs"), row.get("extra"))
+        if counts:
+            row["prompt_tokens"], row["completion_tokens"], row["total_tokens"] = counts
+    else:
+        row["prompt_tokens"] = row["completion_tokens"] = row["total_tokens"] = 0
     name, provider = extract.model(row.get("extra"))
     if name or not row.get("model_name"):
         row["model_name"] = name or row.get("model_name") or ""
