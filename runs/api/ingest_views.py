@@ -16,10 +16,11 @@ from rest_framework.views import APIView
 
 import agentspy
 from runs.api.parsers import BatchJSONParser, MultipartRunsParser, SingleRunJSONParser
-from runs.api.serializers import run_to_dict
+from runs.api.serializers import run_to_dict, with_trace_totals
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
 from runs.models import Run
+from runs.query.roots import trace_aggregates
 
 # Multipart feedback parts are enabled from this advertised version on.
 SERVER_VERSION = "0.10.66"
@@ -124,7 +125,10 @@ class RunDetailView(APIView):
             .order_by("dotted_order")
             .values_list("id", flat=True)
         ]
-        return Response(run_to_dict(run, child_run_ids=children))
+        row = run_to_dict(run, child_run_ids=children)
+        if run.parent_id is None:
+            with_trace_totals(row, trace_aggregates([run.trace_id]).get(run.trace_id))
+        return Response(row)
 
     @extend_schema(summary="Update one run (null means not provided)")
     def patch(self, request: Request, run_id: Any) -> Response:
