@@ -4,6 +4,7 @@
     .venv/bin/python bench/ingest.py [--database-url URL] [--clients N] [--batches M]
     .venv/bin/python bench/ingest.py --sdk           # one langsmith client, flat out
     .venv/bin/python bench/ingest.py --otlp          # OTLP protobuf beside multipart
+    .venv/bin/python bench/ingest.py --pricing-ab    # PRICE_RUNS off vs on
 
 Creates a fresh database (a SQLite file in a temp dir, or a throwaway PostgreSQL
 database next to the one URL names), migrates it, starts the production server
@@ -105,12 +106,15 @@ def sdk_runs(rng: random.Random, runs: int, project: str) -> list[dict]:
                             "input_tokens": 600,
                             "output_tokens": 420,
                             "total_tokens": 1020,
+                            "input_token_details": {"cache_read": 200},
+                            "output_token_details": {"reasoning": 100},
                         },
                     },
                     "extra": {
                         "metadata": {
-                            "ls_model_name": "bench-model",
-                            "ls_provider": "x",
+                            # A listed model, so that pricing does its arithmetic.
+                            "ls_model_name": "gpt-4o-mini",
+                            "ls_provider": "openai",
                         },
                         "runtime": {
                             "sdk": "langsmith-py",
@@ -352,7 +356,11 @@ def start_server(args: argparse.Namespace, db: BenchDatabase) -> ServerProcess:
     return ServerProcess(
         command=SERVERS[args.server](port),
         port=port,
-        env={"DATABASE_URL": db.url, "LOG_LEVEL": "WARNING"},
+        env={
+            "DATABASE_URL": db.url,
+            "LOG_LEVEL": "WARNING",
+            "PRICE_RUNS": "false" if getattr(args, "no_pricing", False) else "true",
+        },
         log_path=Path(db.workdir) / "server.log",
         start_timeout=120,  # a loaded machine starts workers slowly
     )
@@ -418,8 +426,25 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="drop runs_run's search triggers/GIN indexes first, to show their cost",
     )
+    parser.add_argument(
+        "--pricing-ab",
+        action="store_true",
+        help="the same load with PRICE_RUNS off and on, alternated (off, on, off, "
+        "on): what pricing LLM runs at ingest costs",
+    )
     args = parser.parse_args(argv)
-    if args.otlp:
+    if args.pricing_ab:
+        rates: dict[bool, list[float]] = {False: [], True: []}
+        for priced in (False, True, False, True):
+            args.no_pricing = not priced
+            print(f"--- PRICE_RUNS={'true' if priced else 'false'}")
+            rates[priced].append(run_http(args))
+        off, on = statistics.mean(rates[False]), statistics.mean(rates[True])
+        print(
+            f"pricing A/B: {off:,.0f} runs/s unpriced, {on:,.0f} runs/s priced: "
+            f"pricing costs {1 - on / off:+.1%} of the ingest rate"
+        )
+    elif args.otlp:
         multipart = run_http(args)
         args.payload, args.runs = "otlp", args.spans
         spans = run_http(args)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from django.conf import settings
+
 from runs.ingest.extract import Usage
 from runs.pricing.prices import Rates, lookup
 
@@ -58,10 +60,13 @@ def apply(rates: Rates, usage: Usage) -> Cost:
 
 
 def price_usage(usage: Usage, model: str, provider: str) -> Cost | None:
-    """The cost of one LLM call, or None when its model has no price."""
+    """The cost of one LLM call, or None when its model has no price (or
+    ``PRICE_RUNS`` is off and the client sent none)."""
     sent = client_cost(usage)
     if sent is not None:
         return sent
+    if not settings.PRICE_RUNS:
+        return None
     rates = lookup(model, provider)
     if rates is None:
         return None
