@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 
+from runs.ingest import ingest
+from runs.ingest.batch import Batch
 from runs.models import Run
 from tests.cost_payloads import chain_run, llm_run, post
 
@@ -297,3 +299,22 @@ def test_a_trace_of_unpriced_runs_has_no_total():
         ),
     )
     assert Run.objects.get(id=root).trace_cost is None
+
+
+def test_a_later_patch_keeps_the_cost_the_client_sent():
+    run = llm_run(
+        provider="openai",
+        model="gpt-4o",
+        usage={"input_tokens": 1000, "output_tokens": 100, "total_tokens": 1100},
+        total_cost=2.5,
+    )
+    post(run)
+    batch = Batch()
+    batch.add_run(
+        "patch",
+        {"id": run["id"], "end_time": "2026-11-25T13:40:24+00:00"},
+        item="patch[0]",
+    )
+    ingest(batch)
+    assert stored(run)["total_cost"] == 2.5
+    assert Run.objects.get(id=run["id"]).price_source == "client"

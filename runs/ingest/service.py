@@ -269,8 +269,10 @@ def _price(row: dict[str, Any], usage: extract.Usage | None, *, sent: bool) -> N
         if usage
         else None
     )
-    if cost is None and row.get("price_source") == pricing.CLIENT:
-        return  # sent with an earlier request; this one says nothing new
+    if row.get("price_source") == pricing.CLIENT and (
+        cost is None or cost.source != pricing.CLIENT
+    ):
+        return  # sent with an earlier request; this one sends no cost
     if cost is None:
         row.update(dict.fromkeys(_COSTS), price_source="")
         return
