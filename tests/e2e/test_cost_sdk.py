@@ -54,6 +54,6 @@ def test_chat_model_trace_is_priced_once_and_listed_with_costs(live_url, api_pre
     # The root reports its trace: the one LLM call, once.
     assert root.total_tokens == 1800
     assert float(root.total_cost) == pytest.approx(0.00033, rel=0.005)
-    project = client.read_project(project_name="sdk-costs")
+    project = client.read_project(project_name="sdk-costs", include_stats=True)
     assert float(project.total_cost) == pytest.approx(0.00033, rel=0.005)
     assert project.total_tokens == 1800
