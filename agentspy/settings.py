@@ -113,6 +113,8 @@ MAX_JSON_DEPTH = 200
 REQUEST_TIMEOUT = CONFIG.request_timeout
 RETENTION_DAYS = CONFIG.retention_days
 STALE_AFTER_MINUTES = CONFIG.stale_after_minutes
+# Price LLM runs at ingest (off: only costs the clients send are stored).
+PRICE_RUNS = CONFIG.price_runs
 # Ingestion reads the stream itself with its own cap; Django's guard would
 # answer 400 before the view can say 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_TRACE_SIZE_BYTES

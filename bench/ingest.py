@@ -4,6 +4,7 @@
     .venv/bin/python bench/ingest.py [--database-url URL] [--clients N] [--batches M]
     .venv/bin/python bench/ingest.py --sdk           # one langsmith client, flat out
     .venv/bin/python bench/ingest.py --otlp          # OTLP protobuf beside multipart
+    .venv/bin/python bench/ingest.py --pricing-ab    # PRICE_RUNS off vs on
 
 Creates a fresh database (a SQLite file in a temp dir, or a throwaway PostgreSQL
 database next to the one URL names), migrates it, starts the production server
@@ -105,12 +106,15 @@ def sdk_runs(rng: random.Random, runs: int, project: str) -> list[dict]:
                             "input_tokens": 600,
                             "output_tokens": 420,
                             "total_tokens": 1020,
+                            "input_token_details": {"cache_read": 200},
+                            "output_token_details": {"reasoning": 100},
                         },
                     },
                     "extra": {
                         "metadata": {
-                            "ls_model_name": "bench-model",
-                            "ls_provider": "x",
+                            # A listed model, so that pricing does its arithmetic.
+                            "ls_model_name": "gpt-4o-mini",
+                            "ls_provider": "openai",
                         },
                         "runtime": {
                             "sdk": "langsmith-py",
@@ -352,7 +356,11 @@ def start_server(args: argparse.Namespace, db: BenchDatabase) -> ServerProcess:
     return ServerProcess(
         command=SERVERS[args.server](port),
         port=port,
-        env={"DATABASE_URL": db.url, "LOG_LEVEL": "WARNING"},
+        env={
+            "DATABASE_URL": db.url,
+            "LOG_LEVEL": "WARNING",
+            "PRICE_RUNS": "false" if getattr(args, "no_pricing", False) else "true",
+        },
         log_path=Path(db.workdir) / "server.log",
         start_timeout=120,  # a loaded machine starts workers slowly
     )
@@ -396,6 +404,86 @@ def _sdk_version() -> str:
     return version("langsmith")
 
 
+def _wire(run: dict) -> dict:
+    """A run dict as it leaves the JSON decoder (ids and times as text)."""
+    return {
+        k: str(v)
+        if isinstance(v, uuid.UUID)
+        else v.isoformat()
+        if isinstance(v, datetime)
+        else v
+        for k, v in run.items()
+    }
+
+
+def pricing_inprocess(args: argparse.Namespace, rounds: int = 12) -> None:
+    """The ingest service itself, PRICE_RUNS off and on alternated in rounds.
+
+    Immune to HTTP and to other processes' load as far as CPU time goes: the
+    median per-run CPU time of this process (the service, and SQLite's work)
+    and the median wall time per run (PostgreSQL's work too) of each side.
+    """
+    if not args.measure_inprocess:
+        # Django is set up at import (bench.otlp): measure in a process whose
+        # DATABASE_URL names the fresh database from the start.
+        with BenchDatabase.fresh(args.database_url, Path(tempfile.mkdtemp())) as db:
+            db.prepare(bare=False)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--measure-inprocess",
+                    "--runs",
+                    str(args.runs),
+                    "--seed",
+                    str(args.seed),
+                ],
+                env={**os.environ, "DATABASE_URL": db.url, "LOG_LEVEL": "WARNING"},
+                check=True,
+            )
+        return
+    from django.conf import settings
+    from django.db import connection
+
+    from runs.ingest import ingest
+    from runs.ingest.batch import Batch
+    from runs.pricing import warm
+
+    warm()
+    rng = random.Random(args.seed)
+    samples: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for index in range(2 * rounds + 2):
+        priced = index % 2 == 1
+        settings.PRICE_RUNS = priced
+        batches = []
+        for _ in range(10):
+            batch = Batch(default_project="bench")
+            for item, run in enumerate(sdk_runs(rng, args.runs, "bench")):
+                batch.add_run("post", _wire(run), item=f"post[{item}]")
+            batches.append(batch)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for batch in batches:
+            ingest(batch)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if index >= 2:  # the first round of each side warms up
+            per_run = 1e6 / (10 * args.runs)
+            samples[priced].append((cpu * per_run, wall * per_run))
+    med = {
+        side: (
+            statistics.median(c for c, _ in samples[side]),
+            statistics.median(w for _, w in samples[side]),
+        )
+        for side in samples
+    }
+    (off_cpu, off_wall), (on_cpu, on_wall) = med[False], med[True]
+    print(
+        f"in-process ingest ({connection.vendor}, {rounds} rounds of "
+        f"10x{args.runs} runs each side): per run {off_cpu:.0f} -> {on_cpu:.0f} us CPU "
+        f"({on_cpu / off_cpu - 1:+.1%}), {off_wall:.0f} -> {on_wall:.0f} us wall "
+        f"({on_wall / off_wall - 1:+.1%}) with pricing"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="sqlite://")
@@ -418,8 +506,31 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="drop runs_run's search triggers/GIN indexes first, to show their cost",
     )
+    parser.add_argument(
+        "--pricing-ab",
+        action="store_true",
+        help="the same load with PRICE_RUNS off and on, alternated (off, on, off, "
+        "on): what pricing LLM runs at ingest costs",
+    )
+    parser.add_argument(
+        "--measure-inprocess", action="store_true", help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
-    if args.otlp:
+    if args.measure_inprocess:
+        pricing_inprocess(args)
+    elif args.pricing_ab:
+        pricing_inprocess(args)
+        rates: dict[bool, list[float]] = {False: [], True: []}
+        for priced in (False, True, False, True):
+            args.no_pricing = not priced
+            print(f"--- PRICE_RUNS={'true' if priced else 'false'}")
+            rates[priced].append(run_http(args))
+        off, on = statistics.mean(rates[False]), statistics.mean(rates[True])
+        print(
+            f"pricing A/B: {off:,.0f} runs/s unpriced, {on:,.0f} runs/s priced: "
+            f"pricing costs {1 - on / off:+.1%} of the ingest rate"
+        )
+    elif args.otlp:
         multipart = run_http(args)
         args.payload, args.runs = "otlp", args.spans
         spans = run_http(args)

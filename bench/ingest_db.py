@@ -141,7 +141,9 @@ class BenchDatabase:
             rows = conn.execute(
                 "SELECT id FROM runs_run WHERE status = 'success' "
                 "AND outputs IS NOT NULL AND end_time IS NOT NULL "
-                "AND total_tokens = 1020 AND dotted_order <> ''"
+                # Own tokens are an LLM run's only (chains echo their usage).
+                "AND total_tokens = CASE WHEN run_type = 'llm' THEN 1020 ELSE 0 END "
+                "AND dotted_order <> ''"
             ).fetchall()
         complete = {
             r[0] if isinstance(r[0], uuid.UUID) else uuid.UUID(r[0]) for r in rows

@@ -54,8 +54,8 @@ def _attributes(text: Callable[[random.Random, int], str], rng, llm: bool) -> di
     attrs: dict[str, Any] = {
         "openinference.span.kind": "LLM" if llm else "CHAIN",
         "session.id": "bench-session",
-        "llm.model_name": "bench-model",
-        "llm.provider": "x",
+        "llm.model_name": "gpt-4o-mini",
+        "llm.provider": "openai",
         "llm.token_count.prompt": 600,
         "llm.token_count.completion": 420,
         "llm.token_count.total": 1020,

@@ -22,7 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS_MS = {"roots": 150, "search": 150, "hierarchy": 1000, "stats": 300}
+TARGETS_MS = {
+    "roots": 150,
+    "search": 150,
+    "hierarchy": 1000,
+    "stats": 300,
+    "cost": 150,
+}
 
 
 def main() -> int:
@@ -163,6 +169,29 @@ def main() -> int:
             get("dashboard/stats/summary?project=support-bot&since=7d"),
         ),
         ("stats", "projects list", get("dashboard/projects")),
+        # Costs (run ``manage.py reprice_runs`` once on a store seeded unpriced).
+        ("cost", "cost summary, all time", get("dashboard/stats/summary")),
+        (
+            "cost",
+            "cost summary, one project 7d",
+            get("dashboard/stats/summary?project=support-bot&since=7d"),
+        ),
+        ("cost", "roots by cost", get("dashboard/runs/roots?ordering=-trace_cost")),
+        (
+            "cost",
+            "roots by cost, one project",
+            get("dashboard/runs/roots?ordering=-trace_cost&project=support-bot"),
+        ),
+        (
+            "cost",
+            "roots by cost, cheapest first",
+            get("dashboard/runs/roots?ordering=trace_cost"),
+        ),
+        (
+            "cost",
+            "roots costing at least $0.05",
+            get("dashboard/runs/roots?min_cost=0.05"),
+        ),
     ]
     print(f"{'case':<40} {'p50 ms':>9} {'p95 ms':>9} {'target':>8}", flush=True)
     failed = 0

@@ -6,6 +6,7 @@ chart library and nothing loaded from another origin.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,8 +34,15 @@ class Chart:
     empty: bool = True
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1/2/5 x 10^n at or above ``value`` (at least 1)."""
+def nice_max(value: float, least: float = 1) -> float:
+    """The smallest 1/2/5 x 10^n at or above ``value`` (at least ``least``)."""
+    if value <= least:
+        return least
+    if value < 1:  # cents: 1/2/5 x 10^-n
+        magnitude = 10.0 ** math.floor(math.log10(value))
+        for step in (1, 2, 5, 10):
+            if value <= step * magnitude * (1 + 1e-9):
+                return step * magnitude
     if value <= 1:
         return 1
     magnitude = 10 ** (len(str(int(value))) - 1)
@@ -55,6 +63,8 @@ def _tick_label(value: float, unit: str) -> str:
         if value >= 60_000:
             return f"{value / 60_000:.3g}m"
         return f"{value / 1000:.3g}s" if value >= 1000 else f"{value:.3g}ms"
+    if unit == "usd":
+        return f"${value / 1000:.3g}k" if value >= 1000 else f"${value:.3g}"
     return f"{value / 1000:.3g}k" if value >= 1000 else f"{value:.3g}"
 
 
@@ -121,6 +131,37 @@ def runs_chart(series: dict[str, Any]) -> Chart:
     return chart
 
 
+def cost_chart(series: dict[str, Any]) -> Chart:
+    """US dollars of priced runs per bucket, as bars."""
+    chart = Chart()
+    points = series.get("points") or []
+    if not points:
+        return chart
+    costs = [max(p.get("cost", 0.0), 0.0) for p in points]
+    times = [parse_datetime(p["time"]) for p in points]
+    top_value = nice_max(max(costs), least=0.01)
+    plot_w = chart.width - LEFT - RIGHT
+    plot_h = chart.height - TOP - BOTTOM
+    slot = plot_w / len(points)
+    gap = min(2.0, slot * 0.2)
+    for index, (cost, when) in enumerate(zip(costs, times, strict=True)):
+        height = plot_h * cost / top_value
+        chart.bars.append(
+            {
+                "x": round(LEFT + slot * index + gap / 2, 2),
+                "w": round(max(slot - gap, 0.5), 2),
+                "y": round(TOP + plot_h - height, 2),
+                "h": round(height, 2),
+                "eh": 0,
+                "title": f"{when:%Y-%m-%d %H:%M} UTC: ${cost:,.4f}",
+            }
+        )
+    chart.empty = not any(costs)
+    _axes(chart, top_value, "usd")
+    _x_labels(chart, times, series.get("bucket", "hour"), slot)
+    return chart
+
+
 def latency_chart(points: list[dict[str, Any]], bucket: str) -> Chart:
     """p50 and p95 latency of root runs per bucket, as two lines."""
     chart = Chart()
@@ -156,8 +197,11 @@ def latency_chart(points: list[dict[str, Any]], bucket: str) -> Chart:
     return chart
 
 
-def share_rows(counts: dict[str, int] | list[tuple[str, int]]) -> list[dict[str, Any]]:
-    """Rows for a breakdown table: label, count and the bar's percentage."""
+def share_rows(
+    counts: dict[str, int] | list[tuple[str, Any]],
+) -> list[dict[str, Any]]:
+    """Rows for a breakdown table: label, count (or dollars) and the bar's
+    percentage."""
     items = list(counts.items()) if isinstance(counts, dict) else list(counts)
     items.sort(key=lambda item: (-item[1], str(item[0])))
     top = max((n for _, n in items), default=0) or 1

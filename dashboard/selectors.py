@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 from django.utils.dateparse import parse_datetime
 
-from runs.models import Run
+from runs.models import Project, Run
 from runs.query import rollups
 from runs.query.scope import StatsScope
 
@@ -33,6 +33,27 @@ def model_breakdown(scope: StatsScope) -> list[tuple[str, int]]:
         .order_by("-n", "model_name")[:TOP_MODELS]
     )
     return [(name, int(n)) for name, n in rows]
+
+
+def cost_breakdown(scope: StatsScope, by: str) -> list[tuple[str, float]]:
+    """US dollars per model name or per project (``by``), costliest first."""
+    key = "model_name" if by == "model" else "project_id"
+    rows = (
+        rollups.rows(scope)
+        .values_list(key)
+        .annotate(cost=Sum("total_cost"))
+        .filter(cost__gt=0)
+        .order_by("-cost", key)[:TOP_MODELS]
+    )
+    if by == "model":
+        return [(name or "(no model)", float(cost)) for name, cost in rows]
+    rows = list(rows)
+    names = dict(
+        Project.objects.filter(id__in=[pid for pid, _ in rows if pid]).values_list(
+            "id", "name"
+        )
+    )
+    return [(names.get(pid) or "(none)", float(cost)) for pid, cost in rows]
 
 
 def latency_series(

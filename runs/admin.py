@@ -18,11 +18,14 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from runs.models import ApiKey, Attachment, Feedback, Project, Run
+from runs.models import ApiKey, Attachment, Feedback, ModelPrice, Project, Run
+from runs.pricing import invalidate as invalidate_prices
+from runs.pricing.local import apply_hint
 from runs.purge import delete_traces
 from runs.query.counts import bounded_count
 from runs.query.filters import filter_runs
@@ -200,6 +203,9 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
         "model_name",
         "model_provider",
         ("prompt_tokens", "completion_tokens", "total_tokens"),
+        ("prompt_cost", "completion_cost", "total_cost"),
+        "price_source",
+        "trace_cost",
         "error_text",
         "inputs_pretty",
         "outputs_pretty",
@@ -221,6 +227,11 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
         "prompt_tokens",
         "completion_tokens",
         "total_tokens",
+        "prompt_cost",
+        "completion_cost",
+        "total_cost",
+        "price_source",
+        "trace_cost",
         "error_text",
         "inputs_pretty",
         "outputs_pretty",
@@ -487,3 +498,34 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(admin.ModelAdmin):
+    """Local prices, which override genai-prices for new runs at once."""
+
+    list_display = [
+        "model",
+        "is_pattern",
+        "provider",
+        "input_per_mtok",
+        "output_per_mtok",
+        "cache_read_per_mtok",
+        "cache_write_per_mtok",
+        "updated_at",
+    ]
+    search_fields = ["model", "provider"]
+    readonly_fields = ["updated_at"]
+
+    def save_model(
+        self, request: HttpRequest, obj: ModelPrice, form: Any, change: bool
+    ) -> None:
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+        invalidate_prices()
+        self.message_user(request, apply_hint(obj), messages.WARNING)
+
+    def delete_model(self, request: HttpRequest, obj: ModelPrice) -> None:
+        super().delete_model(request, obj)
+        invalidate_prices()
+        self.message_user(request, apply_hint(obj), messages.WARNING)

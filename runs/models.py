@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -103,6 +105,18 @@ class Run(models.Model):
     total_tokens = models.IntegerField(default=0)
     model_name = models.CharField(max_length=255, default="", blank=True)
     model_provider = models.CharField(max_length=255, default="", blank=True)
+    # US dollars; null when unknown (a run that is not an LLM call, or a model
+    # with no price: never $0). Floats: sums over a million runs stay in the
+    # database's native arithmetic, and 15 digits are plenty for cents.
+    prompt_cost = models.FloatField(null=True, blank=True)
+    completion_cost = models.FloatField(null=True, blank=True)
+    total_cost = models.FloatField(null=True, blank=True)
+    # Which price made the cost ("genai-prices openai/gpt-4o: ...", "local ...",
+    # "client" for a cost the client sent), so a run shows why it costs that.
+    price_source = models.CharField(max_length=255, default="", blank=True)
+    # Root runs only: the cost of the whole trace (sum of its priced runs,
+    # null when none is priced), kept at ingest so roots sort by cost.
+    trace_cost = models.FloatField(null=True, blank=True)
     first_token_time = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -131,6 +145,18 @@ class Run(models.Model):
                 fields=["parent"],
                 name="run_parent",
                 condition=models.Q(parent__isnull=False),
+            ),
+            # Roots by their trace's cost (0012); unpriced traces are not listed
+            # when sorting by cost, which keeps NULLs out of the index order.
+            models.Index(
+                fields=["project", "-trace_cost", "-id"],
+                name="run_roots_project_cost",
+                condition=models.Q(parent__isnull=True, trace_cost__isnull=False),
+            ),
+            models.Index(
+                fields=["-trace_cost", "-id"],
+                name="run_roots_cost",
+                condition=models.Q(parent__isnull=True, trace_cost__isnull=False),
             ),
             # The model filter selects traces with an LLM call of a model.
             models.Index(
@@ -281,9 +307,75 @@ class RunRollup(models.Model):
     prompt_tokens = models.BigIntegerField(default=0)
     completion_tokens = models.BigIntegerField(default=0)
     total_tokens = models.BigIntegerField(default=0)
+    # Sums of the priced runs' costs, and LLM runs with tokens but no price
+    # (migration 0012).
+    prompt_cost = models.FloatField(default=0)
+    completion_cost = models.FloatField(default=0)
+    total_cost = models.FloatField(default=0)
+    unpriced_runs = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["hour"], name="run_rollup_hour")]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:00} {self.run_type}/{self.status}: {self.runs}"
+
+
+class ModelPrice(models.Model):
+    """A local price (US dollars per million tokens) that overrides genai-prices.
+
+    ``model`` is an exact model name, or with ``is_pattern`` a regular
+    expression the whole name must match; without a provider it applies to
+    that model from any provider (e.g. ``ChatOpenAI`` pointed at a vLLM server).
+    Stored runs keep their cost until ``manage.py reprice_runs`` recomputes it.
+    """
+
+    model = models.CharField(max_length=255)
+    is_pattern = models.BooleanField(
+        default=False,
+        help_text="Treat the model as a regular expression matching the whole name.",
+    )
+    provider = models.CharField(
+        max_length=255, blank=True, default="", help_text="Empty = any provider."
+    )
+    input_per_mtok = models.FloatField()
+    output_per_mtok = models.FloatField()
+    cache_read_per_mtok = models.FloatField(
+        null=True, blank=True, help_text="Empty = the input price."
+    )
+    cache_write_per_mtok = models.FloatField(
+        null=True, blank=True, help_text="Empty = the input price."
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["model", "provider"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "provider"], name="model_price_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = f" ({self.provider})" if self.provider else ""
+        return f"{self.model}{where}"
+
+    def clean(self) -> None:
+        """Refuse a pattern that does not compile and an absurd price."""
+        errors: dict[str, str] = {}
+        if self.is_pattern:
+            try:
+                re.compile(self.model)
+            except re.error as exc:
+                errors["model"] = f"Not a regular expression: {exc}."
+        for name in (
+            "input_per_mtok",
+            "output_per_mtok",
+            "cache_read_per_mtok",
+            "cache_write_per_mtok",
+        ):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < 1e6:
+                errors[name] = "A price per million tokens is between 0 and 1,000,000."
+        if errors:
+            raise ValidationError(errors)

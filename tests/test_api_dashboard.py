@@ -72,6 +72,12 @@ def test_roots_page_returns_one_row_per_trace_with_trace_aggregates(client, url)
                 "trace_prompt_tokens": 20,
                 "trace_completion_tokens": 10,
                 "trace_total_tokens": 30,
+                # The factory's runs carry no cost: the trace has no price.
+                "total_cost": None,
+                "trace_prompt_cost": None,
+                "trace_completion_cost": None,
+                # Two LLM runs with tokens and no price: unpriced, not $0.
+                "trace_unpriced_runs": 2,
             }
         ],
         "total": 1,
@@ -246,6 +252,9 @@ def test_projects_route_lists_counts_and_error_rate(client, url):
         "trace_count": 1,
         "error_count": 1,
         "error_rate": 0.3333,
+        "total_tokens": 30,
+        "total_cost": 0.0,
+        "unpriced_runs": 2,
         "last_run_start_time": "2026-11-20T12:00:00+00:00",
     }
     assert body["projects"][1]["name"] == "empty"

@@ -229,9 +229,13 @@ def test_column_headers_toggle_the_sort(client):
     }
     assert columns["duration"]["sort"] == "-latency"
     assert columns["name"]["sort"] == "name"
-    flipped = client.get("/traces?ordering=start_time").context["columns"]
-    assert flipped[5]["dir"] == "ascending"
-    assert flipped[5]["sort"] == "-start_time"
+    flipped = {
+        c["key"]: c
+        for c in client.get("/traces?ordering=start_time").context["columns"]
+    }
+    assert flipped["start"]["dir"] == "ascending"
+    assert flipped["start"]["sort"] == "-start_time"
+    assert columns["cost"]["sort"] == "-trace_cost"
 
 
 def test_htmx_poll_gets_only_the_results_block(client):

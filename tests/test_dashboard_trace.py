@@ -112,8 +112,11 @@ def test_trace_page_embeds_the_light_tree_in_depth_first_order(client, trace):
         0,
         0,
         1,
+        None,  # no cost stored by the factory ...
+        1,  # ... so the LLM run is unpriced
     ]
     assert data["rows"][2][10] == 1  # the failed tool is flagged
+    assert (data["cost"], data["unpriced"]) == (None, 1)
     assert (data["tokens"], data["errors"], data["selected"]) == (42, 1, str(root.id))
     html = response.content.decode()
     assert '<script id="trace-data" type="application/json">' in html

@@ -461,7 +461,8 @@ def test_token_counts_from_llm_output_token_usage():
         },
     }
     extra = {"invocation_params": {"model": "gpt-4o", "_type": "openai-chat"}}
-    ingest(_batch(("post", _create(run_id, outputs=outputs, extra=extra))))
+    raw = _create(run_id, run_type="llm", outputs=outputs, extra=extra)
+    ingest(_batch(("post", raw)))
     run = Run.objects.get(id=run_id)
     assert (run.prompt_tokens, run.completion_tokens, run.total_tokens) == (11, 4, 15)
     assert (run.model_name, run.model_provider) == ("gpt-4o", "openai-chat")
@@ -475,7 +476,8 @@ def test_token_counts_from_a_traceable_usage_metadata_and_first_token_time():
         {"name": "new_token", "time": "2026-11-25T13:40:22.9+00:00"},
         {"name": "new_token", "time": T1},
     ]
-    ingest(_batch(("post", _create(run_id, outputs=outputs, events=events))))
+    raw = _create(run_id, run_type="llm", outputs=outputs, events=events)
+    ingest(_batch(("post", raw)))
     run = Run.objects.get(id=run_id)
     assert (run.prompt_tokens, run.completion_tokens, run.total_tokens) == (5, 2, 7)
     assert run.first_token_time == datetime(

@@ -194,7 +194,8 @@ def test_rollups_count_runs_per_model_through_updates_and_deletes():
 
 
 def test_migration_recount_gives_the_sums_the_triggers_kept():
-    recount = import_module("runs.migrations.0008_rollup_model_name")
+    # The recount of the newest rollup migration (0012: with costs).
+    recount = import_module("runs.migrations.0012_run_cost")
     project = ProjectFactory(name="p")
     for i, ms in enumerate([80, 120, 3000]):
         root = RunFactory(
@@ -213,7 +214,9 @@ def test_migration_recount_gives_the_sums_the_triggers_kept():
         )
     before = (summary(StatsScope()), model_breakdown(StatsScope()))
     parts = (
-        recount.pg_parts if connection.vendor == "postgresql" else recount.sqlite_parts
+        recount.rollup.pg_parts
+        if connection.vendor == "postgresql"
+        else recount.rollup.sqlite_parts
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM runs_runrollup")

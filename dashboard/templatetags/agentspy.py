@@ -135,6 +135,25 @@ def tokens(value: int | None) -> str:
     return f"{value:,}"
 
 
+def format_usd(value: float | None) -> str:
+    """US dollars: cents from a cent up, else two significant digits; "—"
+    for an unknown cost (never "$0.00", which would claim it was free)."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "$0"
+    if value >= 1000:
+        return f"${value:,.0f}"
+    if value >= 0.01:
+        return f"${value:,.2f}"
+    return f"${value:.2g}" if value >= 0.0001 else f"${value:.1e}"
+
+
+@register.filter
+def usd(value: float | None) -> str:
+    return format_usd(value)
+
+
 @register.filter
 def number(value: int | float | None) -> str:
     if value is None:

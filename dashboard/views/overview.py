@@ -83,6 +83,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         stats=stats,
         success_rate=(1 - stats["error_rate"]) if stats["total_runs"] else None,
         runs_chart=charts.runs_chart(series),
+        cost_chart=charts.cost_chart(series),
+        cost_by_model=charts.share_rows(selectors.cost_breakdown(scope, "model")),
+        cost_by_project=charts.share_rows(selectors.cost_breakdown(scope, "project")),
         latency_chart=charts.latency_chart(
             selectors.latency_series(scope, series["bucket"], start, end),
             series["bucket"],

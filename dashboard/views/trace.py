@@ -47,13 +47,15 @@ def flatten(tree: dict[str, Any]) -> dict[str, Any]:
     """The hierarchy as depth-first rows for trace.js, times relative to the root.
 
     Row: [id, parent index, depth, name, run type, status, start ms, end ms or
-    null, total tokens, model, has error, orphan, child count].
+    null, total tokens, model, has error, orphan, child count, cost in US
+    dollars or null, unpriced (an LLM run with tokens and no price)].
     """
     root = tree["hierarchy"]
     origin = datetime.fromisoformat(root["start_time"])
     rows: list[list[Any]] = []
     stack: list[tuple[dict[str, Any], int]] = [(root, -1)]
-    tokens = errors = 0
+    tokens = errors = unpriced = 0
+    cost: float | None = None
     while stack:
         node, parent = stack.pop()
         start = datetime.fromisoformat(node["start_time"])
@@ -75,9 +77,18 @@ def flatten(tree: dict[str, Any]) -> dict[str, Any]:
                 1 if node["status"] == "error" or node["error"] else 0,
                 1 if node["orphan"] else 0,
                 len(children),
+                node["total_cost"],
+                1
+                if node["run_type"] == "llm"
+                and node["total_tokens"]
+                and node["total_cost"] is None
+                else 0,
             ]
         )
         tokens += node["total_tokens"] or 0
+        unpriced += rows[-1][14]
+        if node["total_cost"] is not None:
+            cost = (cost or 0.0) + node["total_cost"]
         errors += rows[-1][10]
         index = len(rows) - 1
         stack.extend((child, index) for child in reversed(children))
@@ -88,6 +99,8 @@ def flatten(tree: dict[str, Any]) -> dict[str, Any]:
         "rows": rows,
         "tokens": tokens,
         "errors": errors,
+        "cost": cost,
+        "unpriced": unpriced,
     }
 
 

@@ -43,6 +43,8 @@ FILTER_PARAMS = (
     "tags",
     "model",
     "has_error",
+    "min_cost",
+    "max_cost",
     "ordering",
 )
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
@@ -51,6 +53,7 @@ COLUMNS = (
     ("status", "Status", "status"),
     ("duration", "Duration", "latency"),
     ("tokens", "Tokens", "total_tokens"),
+    ("cost", "Cost", "trace_cost"),
     ("model", "Model", ""),
     ("start", "Started", "start_time"),
     ("project", "Project", ""),
@@ -159,6 +162,7 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
         "poll_seconds": POLL_SECONDS,
         "stale_minutes": settings.STALE_AFTER_MINUTES,
         "capped": not keyset and offset + PAGE_SIZE > MAX_OFFSET,
+        "sorted_by_cost": ordering.lstrip("-") == "trace_cost",
     }
 
 

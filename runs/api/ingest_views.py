@@ -17,9 +17,10 @@ from rest_framework.views import APIView
 import agentspy
 from runs.access import Access, access_of
 from runs.api.parsers import BatchJSONParser, MultipartRunsParser, SingleRunJSONParser
-from runs.api.serializers import run_to_dict
+from runs.api.serializers import run_to_dict, with_trace_totals
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
+from runs.query.roots import trace_aggregates
 
 # Multipart feedback parts are enabled from this advertised version on.
 SERVER_VERSION = "0.10.66"
@@ -126,7 +127,10 @@ class RunDetailView(APIView):
             .order_by("dotted_order")
             .values_list("id", flat=True)
         ]
-        return Response(run_to_dict(run, child_run_ids=children))
+        row = run_to_dict(run, child_run_ids=children)
+        if run.parent_id is None:
+            with_trace_totals(row, trace_aggregates([run.trace_id]).get(run.trace_id))
+        return Response(row)
 
     @extend_schema(summary="Update one run (null means not provided)")
     def patch(self, request: Request, run_id: Any) -> Response:

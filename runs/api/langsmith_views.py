@@ -38,11 +38,13 @@ from runs.api.serializers import (
     feedback_to_dict,
     project_to_dict,
     run_to_dict,
+    with_trace_totals,
 )
 from runs.ingest.normalize import InvalidField
 from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
 from runs.query import trace_filters
+from runs.query.roots import trace_aggregates
 from runs.query.stats import project_counts
 
 ARRAY_OF_OBJECTS = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
@@ -56,6 +58,13 @@ def _project_dict(project: Project, counts: dict[str, Any] | None) -> dict[str, 
         project,
         run_count=counts.get("run_count", 0),
         last_run_start_time=last.isoformat() if last else None,
+        prompt_tokens=counts.get("prompt_tokens", 0),
+        completion_tokens=counts.get("completion_tokens", 0),
+        total_tokens=counts.get("total_tokens", 0),
+        prompt_cost=counts.get("prompt_cost", 0.0),
+        completion_cost=counts.get("completion_cost", 0.0),
+        total_cost=counts.get("total_cost", 0.0),
+        unpriced_runs=counts.get("unpriced_runs", 0),
         feedback_stats=None,
     )
 
@@ -288,7 +297,14 @@ def runs_with_children(
     )
     for parent_id, child_id in pairs:
         children[parent_id].append(str(child_id))
-    return [run_to_dict(run, child_run_ids=children[run.id]) for run in runs]
+    totals = trace_aggregates([run.trace_id for run in runs if run.parent_id is None])
+    rows = []
+    for run in runs:
+        row = run_to_dict(run, child_run_ids=children[run.id])
+        if run.parent_id is None:
+            with_trace_totals(row, totals.get(run.trace_id))
+        rows.append(row)
+    return rows
 
 
 class RunsQueryView(GenericAPIView):

@@ -46,7 +46,22 @@ def run_to_dict(run: Run, *, child_run_ids: list[str] | None = None) -> dict[str
         "in_dataset": False,
         "model_name": run.model_name or None,
         "model_provider": run.model_provider or None,
+        # US dollars; null when unknown (not an LLM call, or no price).
+        "prompt_cost": run.prompt_cost,
+        "completion_cost": run.completion_cost,
+        "total_cost": run.total_cost,
     }
+
+
+def with_trace_totals(row: dict[str, Any], totals: dict[str, Any] | None) -> None:
+    """A root's tokens and costs are its trace's, as LangSmith reports them."""
+    if totals is None:
+        return
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        row[name] = totals[f"trace_{name}"]
+    row["prompt_cost"] = totals["trace_prompt_cost"]
+    row["completion_cost"] = totals["trace_completion_cost"]
+    row["total_cost"] = totals["trace_total_cost"]
 
 
 def project_to_dict(project: Project, **stats: Any) -> dict[str, Any]:

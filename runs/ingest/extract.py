@@ -7,11 +7,40 @@ order of trust: an explicit usage block beats a guess from invocation params.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from runs.ingest.normalize import InvalidField, parse_time
 
 Tokens = tuple[int, int, int]
+
+
+class Usage(NamedTuple):
+    """Token counts of one LLM call, and the costs its client reported.
+
+    ``prompt`` includes the cached and cache-write tokens, ``completion`` the
+    reasoning tokens (LangChain's convention): the details are subsets.
+    """
+
+    prompt: int
+    completion: int
+    total: int
+    cache_read: int = 0
+    cache_write: int = 0
+    reasoning: int = 0
+    input_audio: int = 0
+    output_audio: int = 0
+    input_cost: float | None = None
+    output_cost: float | None = None
+    total_cost: float | None = None
+
+    @staticmethod
+    def add(parts: list[Usage]) -> Usage:
+        counts = [sum(p[i] for p in parts) for i in range(8)]
+        costs = [
+            None if any(p[i] is None for p in parts) else sum(p[i] for p in parts)
+            for i in range(8, 11)
+        ]
+        return Usage(*counts, *costs)
 
 
 def _int(value: Any) -> int | None:
@@ -25,6 +54,28 @@ def _int(value: Any) -> int | None:
 
 
 def _usage_tokens(usage: Any) -> Tokens | None:
+    found = _usage(usage)
+    return found[:3] if found else None
+
+
+def _detail(details: Any, *keys: str) -> int:
+    if not isinstance(details, dict):
+        return 0
+    for key in keys:
+        value = _int(details.get(key))
+        if value is not None:
+            return value
+    return 0
+
+
+def _usage(usage: Any) -> Usage | None:
+    """One usage block in any of the shapes SDKs send, as a ``Usage``.
+
+    LangChain's ``usage_metadata`` counts cached and cache-creation tokens in
+    ``input_tokens`` and reasoning in ``output_tokens``; so do OpenAI's
+    ``prompt_tokens_details`` / ``completion_tokens_details``. Anthropic's raw
+    usage counts them apart, so they are added to the input here.
+    """
     if not isinstance(usage, dict):
         return None
     prompt = _int(usage.get("input_tokens", usage.get("prompt_tokens")))
@@ -33,56 +84,85 @@ def _usage_tokens(usage: Any) -> Tokens | None:
     if prompt is None and completion is None and total is None:
         return None
     prompt, completion = prompt or 0, completion or 0
-    return prompt, completion, total if total is not None else prompt + completion
+    inputs = usage.get("input_token_details") or usage.get("prompt_tokens_details")
+    outputs = usage.get("output_token_details") or usage.get(
+        "completion_tokens_details"
+    )
+    cache_read = _detail(inputs, "cache_read", "cached_tokens")
+    cache_write = _detail(inputs, "cache_creation", "cache_write")
+    raw_read = _int(usage.get("cache_read_input_tokens"))
+    raw_write = _int(usage.get("cache_creation_input_tokens"))
+    if (raw_read or raw_write) and not inputs:
+        cache_read, cache_write = raw_read or 0, raw_write or 0
+        prompt += cache_read + cache_write
+        total = None
+    return Usage(
+        prompt,
+        completion,
+        total if total is not None else prompt + completion,
+        cache_read,
+        cache_write,
+        _detail(outputs, "reasoning", "reasoning_tokens"),
+        _detail(inputs, "audio", "audio_tokens"),
+        _detail(outputs, "audio", "audio_tokens"),
+        _cost(usage.get("input_cost")),
+        _cost(usage.get("output_cost")),
+        _cost(usage.get("total_cost")),
+    )
 
 
-def _message_usage(message: Any) -> Tokens | None:
+def _cost(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if 0 <= number < 1e9 else None
+
+
+def _message_usage(message: Any) -> Usage | None:
     if not isinstance(message, dict):
         return None
     kwargs = message.get("kwargs") if message.get("lc") else message
     if not isinstance(kwargs, dict):
         return None
-    return _usage_tokens(kwargs.get("usage_metadata")) or _usage_tokens(
+    return _usage(kwargs.get("usage_metadata")) or _usage(
         (kwargs.get("response_metadata") or {}).get("token_usage")
         if isinstance(kwargs.get("response_metadata"), dict)
         else None
     )
 
 
-def _generations_usage(generations: Any) -> Tokens | None:
+def _generations_usage(generations: Any) -> Usage | None:
     """Sum usage over LangChain's generations (a list of lists of generations)."""
     if not isinstance(generations, list):
         return None
-    found = False
-    totals = [0, 0, 0]
+    found: list[Usage] = []
     for group in generations:
         for gen in group if isinstance(group, list) else [group]:
-            if not isinstance(gen, dict):
-                continue
-            usage = _message_usage(gen.get("message"))
-            if usage:
-                found = True
-                totals = [a + b for a, b in zip(totals, usage, strict=True)]
-    return (totals[0], totals[1], totals[2]) if found else None
+            if isinstance(gen, dict):
+                usage = _message_usage(gen.get("message"))
+                if usage:
+                    found.append(usage)
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else Usage.add(found)
 
 
-def tokens(outputs: Any, extra: Any) -> Tokens | None:
-    """Token counts (prompt, completion, total), or None if nothing says."""
+def usage(outputs: Any, extra: Any) -> Usage | None:
+    """The run's usage, or None if nothing says: outputs first, then what
+    ``run_tree.set(usage_metadata=...)`` puts in ``extra.metadata``."""
     if isinstance(outputs, dict):
+        llm_output = outputs.get("llm_output")
+        if not isinstance(llm_output, dict):
+            llm_output = {}
         for candidate in (
-            _usage_tokens(outputs.get("usage_metadata")),
-            _usage_tokens(
-                (outputs.get("llm_output") or {}).get("token_usage")
-                if isinstance(outputs.get("llm_output"), dict)
-                else None
-            ),
-            _usage_tokens(
-                (outputs.get("llm_output") or {}).get("usage")
-                if isinstance(outputs.get("llm_output"), dict)
-                else None
-            ),
+            _usage(outputs.get("usage_metadata")),
             _generations_usage(outputs.get("generations")),
-            _usage_tokens(outputs.get("usage")),
+            _usage(llm_output.get("token_usage")),
+            _usage(llm_output.get("usage")),
+            _usage(outputs.get("usage")),
             _message_usage(outputs.get("output")),
             _message_usage(outputs),
         ):
@@ -91,8 +171,14 @@ def tokens(outputs: Any, extra: Any) -> Tokens | None:
     if isinstance(extra, dict):
         metadata = extra.get("metadata")
         if isinstance(metadata, dict):
-            return _usage_tokens(metadata.get("usage_metadata"))
+            return _usage(metadata.get("usage_metadata"))
     return None
+
+
+def tokens(outputs: Any, extra: Any) -> Tokens | None:
+    """Token counts (prompt, completion, total), or None if nothing says."""
+    found = usage(outputs, extra)
+    return found[:3] if found else None
 
 
 def model(extra: Any) -> tuple[str, str]:

@@ -160,6 +160,18 @@ def _error(value: Any, key: str) -> str:
     return clean_text(value if isinstance(value, str) else _error_text(value))
 
 
+def _cost(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidField(key, f"expected a number of US dollars, got {_kind(value)}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidField(key, f"{value[:60]!r} is not a number") from None
+    if not 0 <= number < 1e9:
+        raise InvalidField(key, f"{number} is out of range")
+    return number
+
+
 # The keys this server understands and how each is checked; others are ignored.
 _FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "trace_id": parse_uuid,
@@ -179,6 +191,10 @@ _FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "events": _list,
     "tags": _tags,
     "error": _error,
+    # Costs a client computed itself (LangSmith's run fields); they win.
+    "prompt_cost": _cost,
+    "completion_cost": _cost,
+    "total_cost": _cost,
 }
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from runs import pricing
 from runs.access import EVERYTHING, Access
 from runs.ingest import extract, placement, store
 from runs.ingest.batch import MAX_LISTED_REJECTIONS, Batch, Rejection
@@ -55,6 +56,7 @@ __all__ = ["DEFAULT_PROJECT", "IngestResult", "feedback_from_payload", "ingest"]
 # Values a create may fill in but never overwrite.
 _EMPTY = (None, "", {}, [])
 # Fields a create always knows and a patch-only row can only guess.
+_COSTS = ("prompt_cost", "completion_cost", "total_cost")
 _TREE_KEYS = frozenset({"trace_id", "parent_run_id", "dotted_order", "start_time"})
 
 
@@ -215,6 +217,15 @@ class _Plan:
             if rid not in self.params:
                 self.params[rid] = self._params(row)
         store.upsert_params([self.params[rid] for rid in self.accepted()])
+        store.update_trace_costs(self.costed_traces())
+
+    def costed_traces(self) -> set[uuid.UUID]:
+        """Traces whose total cost may have changed: an LLM run or a root came."""
+        return {
+            row["trace_id"]
+            for row in self.rows.values()
+            if row.get("run_type") == "llm" or not row.get("parent_run_id")
+        }
 
     def accepted(self) -> list[uuid.UUID]:
         return [rid for rid in self.ids if rid in self.rows]
@@ -269,18 +280,53 @@ def _merge(
         row["status"] = "success"
     else:
         row["status"] = "running"
-    counts = extract.tokens(row.get("outputs"), row.get("extra"))
-    if counts:
-        row["prompt_tokens"], row["completion_tokens"], row["total_tokens"] = counts
     name, provider = extract.model(row.get("extra"))
     if name or not row.get("model_name"):
         row["model_name"] = name or row.get("model_name") or ""
     if provider or not row.get("model_provider"):
         row["model_provider"] = provider or row.get("model_provider") or ""
+    # Own tokens and cost belong to LLM calls only, as in LangSmith: a chain
+    # that returns an AIMessage carries its child's usage, and counting it
+    # again would double every trace total and summary.
+    if row.get("run_type") == "llm":
+        usage = extract.usage(row.get("outputs"), row.get("extra"))
+        if usage:
+            row["prompt_tokens"], row["completion_tokens"], row["total_tokens"] = usage[
+                :3
+            ]
+        _price(row, usage, sent=any(key in create or key in patch for key in _COSTS))
+    else:
+        row["prompt_tokens"] = row["completion_tokens"] = row["total_tokens"] = 0
+        row.update(dict.fromkeys(_COSTS), price_source="")
     first = extract.first_token_time(row.get("events"))
     if first is not None:
         row["first_token_time"] = first
     return row
+
+
+def _price(row: dict[str, Any], usage: extract.Usage | None, *, sent: bool) -> None:
+    """Cost of an LLM run: sent by the client (kept as sent), or priced."""
+    if sent:  # LangSmith's own prompt_cost / completion_cost / total_cost
+        if row.get("total_cost") is None:
+            row["total_cost"] = (row.get("prompt_cost") or 0.0) + (
+                row.get("completion_cost") or 0.0
+            )
+        row["price_source"] = pricing.CLIENT
+        return
+    cost = (
+        pricing.price_usage(usage, row["model_name"], row["model_provider"])
+        if usage
+        else None
+    )
+    if row.get("price_source") == pricing.CLIENT and (
+        cost is None or cost.source != pricing.CLIENT
+    ):
+        return  # sent with an earlier request; this one sends no cost
+    if cost is None:
+        row.update(dict.fromkeys(_COSTS), price_source="")
+        return
+    row["prompt_cost"], row["completion_cost"], row["total_cost"] = cost[:3]
+    row["price_source"] = cost.source
 
 
 def _derive_tree(

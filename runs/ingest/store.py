@@ -53,6 +53,10 @@ COLUMNS = (
     "total_tokens",
     "model_name",
     "model_provider",
+    "prompt_cost",
+    "completion_cost",
+    "total_cost",
+    "price_source",
     "first_token_time",
     "created_at",
     "updated_at",
@@ -70,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "total_tokens": 0,
     "model_name": "",
     "model_provider": "",
+    "price_source": "",
     "dotted_order": "",
 }
 # Row keys that are not columns of their own name.
@@ -293,7 +298,7 @@ def _upsert_sql(rows: int, pg: bool) -> str:
 # SQLite fires the search-index triggers (migration 0004) inside each statement,
 # and FTS5 flushes its buffer at every statement boundary: one multi-row
 # statement per chunk instead of executemany's one per row measured 2.5x faster.
-# 500 rows x 26 columns stays under SQLite's 32,766 bound parameters (and
+# 500 rows x 30 columns stays under SQLite's 32,766 bound parameters (and
 # PostgreSQL's 65,535).
 ROWS_PER_STATEMENT = 500
 
@@ -352,3 +357,27 @@ def existing_ids(ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
             )
             found.update(_from_db_uuid(value) for (value,) in cursor.fetchall())
     return found
+
+
+def update_trace_costs(trace_ids: Iterable[uuid.UUID]) -> None:
+    """Set each root's ``trace_cost`` to the sum of its trace's run costs.
+
+    SQL's sum skips nulls and is null when every run is unpriced. Only roots
+    whose total changed are written (an unchanged row makes no new version).
+    """
+    ids = list(trace_ids)
+    if not ids:
+        return
+    differs = "IS DISTINCT FROM" if _is_pg() else "IS NOT"
+    total = (
+        f"(SELECT sum(c.total_cost) FROM {TABLE} c "  # noqa: S608 (constants)
+        f"WHERE c.trace_id = {TABLE}.trace_id)"
+    )
+    with connection.cursor() as cursor:
+        for condition, chunk in id_chunks("trace_id", ids):
+            cursor.execute(
+                f"UPDATE {TABLE} SET trace_cost = {total} "  # noqa: S608
+                f"WHERE parent_run_id IS NULL AND {condition} "
+                f"AND trace_cost {differs} {total}",
+                chunk,
+            )

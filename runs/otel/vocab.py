@@ -71,6 +71,29 @@ TOTAL_TOKEN_KEYS = (
     "llm.token_count.total",
     "llm.usage.total_tokens",
 )
+# Token details, each included in the input or output count above.
+CACHE_READ_KEYS = (
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_read_input_tokens",
+    "llm.token_count.prompt_details.cache_read",
+)
+CACHE_WRITE_KEYS = (
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.cache_creation_input_tokens",
+    "llm.token_count.prompt_details.cache_write",
+)
+REASONING_KEYS = (
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.reasoning_tokens",
+    "llm.usage.reasoning_tokens",
+    "llm.token_count.completion_details.reasoning",
+)
+# Costs the instrumentation computed (OpenInference), in US dollars.
+COST_KEYS = {
+    "llm.cost.prompt": "input_cost",
+    "llm.cost.completion": "output_cost",
+    "llm.cost.total": "total_cost",
+}
 # Conversation / user ids of each vocabulary, named as LangSmith's threads expect.
 METADATA_IDS = {
     "session.id": "session_id",
@@ -171,8 +194,27 @@ def usage(attrs: dict[str, Any]) -> dict[str, int] | None:
     if prompt is None and completion is None and total is None:
         return None
     prompt, completion = prompt or 0, completion or 0
-    return {
+    found: dict[str, Any] = {
         "input_tokens": prompt,
         "output_tokens": completion,
         "total_tokens": total if total is not None else prompt + completion,
     }
+    # LangChain's usage_metadata shape, which the ingest service prices.
+    details = {
+        name: value
+        for name, keys in (
+            ("cache_read", CACHE_READ_KEYS),
+            ("cache_creation", CACHE_WRITE_KEYS),
+        )
+        if (value := _int(first(attrs, keys)))
+    }
+    if details:
+        found["input_token_details"] = details
+    reasoning = _int(first(attrs, REASONING_KEYS))
+    if reasoning:
+        found["output_token_details"] = {"reasoning": reasoning}
+    for key, name in COST_KEYS.items():
+        value = attrs.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            found[name] = value
+    return found

@@ -49,6 +49,9 @@ ORDERINGS = {
     "total_tokens": "total_tokens",
     "prompt_tokens": "prompt_tokens",
     "completion_tokens": "completion_tokens",
+    # A run's own cost; a root's trace_cost is its whole trace's.
+    "total_cost": "total_cost",
+    "trace_cost": "trace_cost",
     "status": "status",
     "run_type": "run_type",
 }
@@ -177,6 +180,18 @@ class RunFilter(django_filters.FilterSet):
     max_latency_ms = django_filters.NumberFilter(
         method="filter_latency", min_value=0, max_value=10**12
     )
+    min_cost = django_filters.NumberFilter(
+        method="filter_cost",
+        min_value=0,
+        max_value=10**9,
+        help_text="Traces that cost at least this many US dollars (roots' trace cost).",
+    )
+    max_cost = django_filters.NumberFilter(
+        method="filter_cost",
+        min_value=0,
+        max_value=10**9,
+        help_text="Traces that cost at most this many US dollars (roots' trace cost).",
+    )
     trace_ids = UUIDListFilter(method="filter_trace_ids")
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES, method="filter_ordering"
@@ -250,6 +265,12 @@ class RunFilter(django_filters.FilterSet):
             end_time__isnull=False, **{f"latency__{lookup}": bound}
         )
 
+    def filter_cost(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        if value is None:
+            return queryset
+        lookup = "gte" if name == "min_cost" else "lte"
+        return queryset.filter(**{f"trace_cost__{lookup}": float(value)})
+
     def filter_trace_ids(
         self, queryset: QuerySet, name: str, value: list[uuid.UUID]
     ) -> QuerySet:
@@ -264,13 +285,14 @@ def apply_ordering(queryset: QuerySet, value: str | None) -> QuerySet:
     value = value or "-start_time"
     desc = value.startswith("-")
     key = ORDERINGS[value.lstrip("-")]
-    if key == "latency":
-        queryset = queryset.alias(latency=LATENCY)
-        expr = (
-            F("latency").desc(nulls_last=True)
-            if desc
-            else F("latency").asc(nulls_last=True)
-        )
+    if key == "trace_cost":
+        # Sorted by cost: the priced traces, walked in the roots-by-cost
+        # indexes (0012); a trace with no priced run has no place in the order.
+        queryset = queryset.filter(trace_cost__isnull=False)
+    if key in ("latency", "total_cost"):
+        if key == "latency":
+            queryset = queryset.alias(latency=LATENCY)
+        expr = F(key).desc(nulls_last=True) if desc else F(key).asc(nulls_last=True)
         return queryset.order_by(expr, "-id" if desc else "id")
     return queryset.order_by(f"-{key}" if desc else key, "-id" if desc else "id")
 

@@ -22,11 +22,18 @@ from runs.query.scope import StatsScope
 
 COMPACT_ABOVE = 20_000
 _KEYS = "hour, project_id, run_type, status, is_root, latency_bucket, model_name"
-_SUMS = "runs, prompt_tokens, completion_tokens, total_tokens, latency_ms"
+_SUMS = (
+    "runs, prompt_tokens, completion_tokens, total_tokens, latency_ms, "
+    "prompt_cost, completion_cost, total_cost, unpriced_runs"
+)
 _FOLD = (
     "sum(runs), sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), "
-    "sum(latency_ms)"
+    "sum(latency_ms), sum(prompt_cost), sum(completion_cost), sum(total_cost), "
+    "sum(unpriced_runs)"
 )
+# A key whose sums all came back to zero is dropped (cost sums are floats:
+# a key whose runs are gone may keep a rounding residue, harmlessly).
+_KEEP = "sum(runs) <> 0 OR sum(total_tokens) <> 0 OR sum(unpriced_runs) <> 0"
 
 
 def floor_hour(value: datetime) -> datetime:
@@ -60,7 +67,7 @@ def compact() -> None:
                 f"INSERT INTO {table} (id, {_KEYS}, {_SUMS}) "
                 f"SELECT (SELECT id FROM base) - row_number() OVER (), * FROM ("
                 f"SELECT {_KEYS}, {_FOLD} FROM moved GROUP BY {_KEYS} "
-                "HAVING sum(runs) <> 0 OR sum(total_tokens) <> 0) AS folded"
+                f"HAVING {_KEEP}) AS folded"
             )
             return
         # SQLite: this transaction holds the write lock, nothing else writes.
@@ -73,7 +80,7 @@ def compact() -> None:
             f"INSERT INTO {table} (id, {_KEYS}, {_SUMS}) "
             f"SELECT %s - row_number() OVER (), * FROM ("
             f"SELECT {_KEYS}, {_FOLD} FROM {table} WHERE id <= %s "
-            f"GROUP BY {_KEYS} HAVING sum(runs) <> 0 OR sum(total_tokens) <> 0)",
+            f"GROUP BY {_KEYS} HAVING {_KEEP})",
             [base, top],
         )
         cursor.execute(f"DELETE FROM {table} WHERE id BETWEEN %s AND %s", [base, top])

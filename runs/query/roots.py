@@ -44,6 +44,7 @@ ROW_FIELDS = (
     "prompt_tokens",
     "completion_tokens",
     "total_tokens",
+    "trace_cost",
     "project_id",
     "project__name",
 )
@@ -101,8 +102,16 @@ def duration_ms(start: datetime | None, end: datetime | None) -> float | None:
     return round((end - start).total_seconds() * 1000, 3)
 
 
-def trace_aggregates(trace_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-    """Run count, error count and token totals of each trace, in one query."""
+# LLM runs that reported tokens but have no price (shown as such, never $0).
+UNPRICED = Q(run_type="llm", total_tokens__gt=0, total_cost__isnull=True)
+COSTS = ("trace_prompt_cost", "trace_completion_cost", "trace_total_cost")
+
+
+def trace_aggregates(trace_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Run count, error count, token and cost totals of each trace, in one query.
+
+    A cost total is null when no run of the trace is priced.
+    """
     if not trace_ids:
         return {}
     rows = (
@@ -114,15 +123,22 @@ def trace_aggregates(trace_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, in
             trace_prompt_tokens=Sum("prompt_tokens"),
             trace_completion_tokens=Sum("completion_tokens"),
             trace_total_tokens=Sum("total_tokens"),
+            trace_prompt_cost=Sum("prompt_cost"),
+            trace_completion_cost=Sum("completion_cost"),
+            trace_total_cost=Sum("total_cost"),
+            trace_unpriced_runs=Count("id", filter=UNPRICED),
         )
         .order_by()
     )
     return {
-        row.pop("trace_id"): {k: int(v or 0) for k, v in row.items()} for row in rows
+        row.pop("trace_id"): {
+            k: v if k in COSTS else int(v or 0) for k, v in row.items()
+        }
+        for row in rows
     }
 
 
-def root_row(values: dict[str, Any], agg: dict[str, int] | None) -> dict[str, Any]:
+def root_row(values: dict[str, Any], agg: dict[str, Any] | None) -> dict[str, Any]:
     agg = agg or {}
     row = {
         "id": str(values["id"]),
@@ -146,6 +162,11 @@ def root_row(values: dict[str, Any], agg: dict[str, int] | None) -> dict[str, An
         "trace_prompt_tokens": agg.get("trace_prompt_tokens", 0),
         "trace_completion_tokens": agg.get("trace_completion_tokens", 0),
         "trace_total_tokens": agg.get("trace_total_tokens", 0),
+        # The trace's cost (LangSmith's total_cost of a root), null if unpriced.
+        "total_cost": values["trace_cost"],
+        "trace_prompt_cost": agg.get("trace_prompt_cost"),
+        "trace_completion_cost": agg.get("trace_completion_cost"),
+        "trace_unpriced_runs": agg.get("trace_unpriced_runs", 0),
     }
     for name in OPTIONAL_FIELDS:
         if name in values:

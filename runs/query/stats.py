@@ -24,7 +24,7 @@ MAX_BUCKETS = 24 * 31
 RECENT_PROJECTS = 10
 
 
-def _series(hourly: dict[Any, dict[str, int]], start: Any, end: Any) -> dict[str, Any]:
+def _series(hourly: dict[Any, dict[str, Any]], start: Any, end: Any) -> dict[str, Any]:
     unit = "hour" if end - start <= timedelta(days=2) else "day"
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
     first = floor_hour(start)
@@ -33,13 +33,14 @@ def _series(hourly: dict[Any, dict[str, int]], start: Any, end: Any) -> dict[str
     points: dict[Any, dict[str, Any]] = {}
     at = first
     while at <= end and len(points) < MAX_BUCKETS:
-        points[at] = {"time": at.isoformat(), "runs": 0, "errors": 0}
+        points[at] = {"time": at.isoformat(), "runs": 0, "errors": 0, "cost": 0.0}
         at += step
     for hour, counts in hourly.items():
         key = hour if unit == "hour" else hour.replace(hour=0)
         if key in points:
             points[key]["runs"] += counts["runs"]
             points[key]["errors"] += counts["errors"]
+            points[key]["cost"] += counts["cost"]
     return {"bucket": unit, "points": list(points.values())}
 
 
@@ -84,16 +85,23 @@ def summary(scope: StatsScope) -> dict[str, Any]:
             completion=Sum("completion_tokens"),
             tokens=Sum("total_tokens"),
             latency=Sum("latency_ms"),
+            prompt_cost=Sum("prompt_cost"),
+            completion_cost=Sum("completion_cost"),
+            total_cost=Sum("total_cost"),
+            unpriced=Sum("unpriced_runs"),
         )
         .order_by()
     )
-    total = traces = error_runs = prompt = completion = tokens = 0
+    total = traces = error_runs = prompt = completion = tokens = unpriced = 0
+    costs = [0.0, 0.0, 0.0]
     by_status: dict[str, int] = {}
     by_type: dict[str, int] = {}
     runs_of: dict[Any, int] = {}
     histogram: list[tuple[int, int, float]] = []
-    for pid, run_type, status, is_root, bucket, n, p, c, t, ms in groups:
+    for pid, run_type, status, is_root, bucket, n, p, c, t, ms, *money in groups:
         n = int(n or 0)
+        costs = [a + float(b or 0) for a, b in zip(costs, money[:3], strict=True)]
+        unpriced += int(money[3] or 0)
         total += n
         traces += n if is_root else 0
         error_runs += n if status == Run.Status.ERROR else 0
@@ -117,9 +125,11 @@ def summary(scope: StatsScope) -> dict[str, Any]:
     )
     errors = Q(status=Run.Status.ERROR)
     hourly = {
-        hour: {"runs": as_int(n), "errors": as_int(n_errors)}
-        for hour, n, n_errors in qs.values_list("hour")
-        .annotate(n=Sum("runs"), n_errors=Sum("runs", filter=errors))
+        hour: {"runs": as_int(n), "errors": as_int(n_errors), "cost": cost or 0.0}
+        for hour, n, n_errors, cost in qs.values_list("hour")
+        .annotate(
+            n=Sum("runs"), n_errors=Sum("runs", filter=errors), cost=Sum("total_cost")
+        )
         .order_by()
     }
     last_day = rollups.recent_hours(now, 24)
@@ -162,6 +172,14 @@ def summary(scope: StatsScope) -> dict[str, Any]:
             f"p{p}": rollups.histogram_percentile(histogram, p) for p in PERCENTILES
         },
         "tokens": {"prompt": prompt, "completion": completion, "total": tokens},
+        # US dollars of the priced runs; unpriced runs (LLM calls of a model
+        # with no price) are counted apart, never as $0.
+        "cost": {
+            "prompt": round(costs[0], 9),
+            "completion": round(costs[1], 9),
+            "total": round(costs[2], 9),
+        },
+        "unpriced_runs": unpriced,
         "time_series": _series(hourly, start, scope.end or now),
         "recent_projects": recent_projects,
     }
@@ -184,6 +202,13 @@ def project_counts(project_ids: list[Any]) -> dict[Any, dict[str, Any]]:
             run_count=Sum("runs"),
             trace_count=Sum("runs", filter=Q(is_root=True)),
             error_count=Sum("runs", filter=Q(status=Run.Status.ERROR)),
+            prompt_tokens=Sum("prompt_tokens"),
+            completion_tokens=Sum("completion_tokens"),
+            total_tokens=Sum("total_tokens"),
+            prompt_cost=Sum("prompt_cost"),
+            completion_cost=Sum("completion_cost"),
+            total_cost=Sum("total_cost"),
+            unpriced_runs=Sum("unpriced_runs"),
         )
         .order_by()
     )
@@ -191,7 +216,10 @@ def project_counts(project_ids: list[Any]) -> dict[Any, dict[str, Any]]:
     out: dict[Any, dict[str, Any]] = {}
     for row in rows:
         pid = row.pop("project_id")
-        out[pid] = {k: as_int(v) for k, v in row.items()}
+        out[pid] = {
+            k: round(float(v or 0), 9) if k.endswith("_cost") else as_int(v)
+            for k, v in row.items()
+        }
         out[pid]["last_run_start_time"] = last.get(pid)
     return out
 
@@ -215,6 +243,9 @@ def project_stats(projects: QuerySet) -> list[dict[str, Any]]:
                 "trace_count": c.get("trace_count", 0),
                 "error_count": c.get("error_count", 0),
                 "error_rate": round(c.get("error_count", 0) / runs, 4) if runs else 0.0,
+                "total_tokens": c.get("total_tokens", 0),
+                "total_cost": c.get("total_cost", 0.0),
+                "unpriced_runs": c.get("unpriced_runs", 0),
                 "last_run_start_time": last.isoformat() if last else None,
             }
         )

@@ -43,6 +43,7 @@ LIGHT_FIELDS = (
     "prompt_tokens",
     "completion_tokens",
     "total_tokens",
+    "total_cost",
 )
 IO_FIELDS = ("inputs", "outputs", "extra", "events")
 TIME_FIELDS = ("start_time", "end_time")
@@ -136,6 +137,7 @@ def _nodes(rows: Sequence[Sequence[Any]], light: bool) -> list[dict[str, Any]]:
             "prompt_tokens": row[12],
             "completion_tokens": row[13],
             "total_tokens": row[14],
+            "total_cost": row[15],
             "depth": -1,
             "orphan": False,
             # A shared empty tuple until a child arrives: a leaf's dict then
@@ -144,10 +146,10 @@ def _nodes(rows: Sequence[Sequence[Any]], light: bool) -> list[dict[str, Any]]:
             "children": (),
         }
         if not light:
-            node["inputs"] = _fragment(row[15])
-            node["outputs"] = _fragment(row[16])
-            node["extra"] = _fragment(row[17])
-            node["events"] = _fragment(row[18])
+            node["inputs"] = _fragment(row[16])
+            node["outputs"] = _fragment(row[17])
+            node["extra"] = _fragment(row[18])
+            node["events"] = _fragment(row[19])
         append(node)
     return nodes
 

@@ -13,6 +13,13 @@
   var TYPE_ABBR = { llm: "LLM", chat_model: "LLM", chain: "CH", tool: "T", retriever: "R", embedding: "E", prompt: "P", parser: "PA" };
 
   var fmt = window.AgentSpy ? window.AgentSpy.formatDuration : function (ms) { return Math.round(ms) + " ms"; };
+  // As the usd template filter: cents from a cent up, else two significant digits.
+  function usd(v) {
+    if (v === 0) return "$0";
+    if (v >= 1000) return "$" + Math.round(v).toLocaleString("en-US");
+    if (v >= 0.01) return "$" + v.toFixed(2);
+    return "$" + (v >= 0.0001 ? v.toPrecision(2) : v.toExponential(1));
+  }
 
   function init() {
     var dataEl = document.getElementById("trace-data");
@@ -30,7 +37,8 @@
       return {
         i: i, id: r[0], parent: r[1], depth: r[2], name: r[3], type: r[4], status: r[5],
         start: r[6] || 0, end: r[7], tokens: r[8], model: r[9], err: r[10] === 1,
-        orphan: r[11] === 1, children: [], open: false, match: false, lower: null,
+        orphan: r[11] === 1, cost: r[13], unpriced: r[14] === 1,
+        children: [], open: false, match: false, lower: null,
       };
     });
     var byId = {};
@@ -138,6 +146,8 @@
       var now = Date.now();
       var dur = n.end === null ? (live(n, now) ? now - origin - n.start : null) : n.end - n.start;
       var meta = dur === null ? "—" : fmt(dur);
+      if (n.cost !== null && n.cost !== undefined) meta = usd(n.cost) + " · " + meta;
+      else if (n.unpriced) meta = "unpriced · " + meta;
       if (n.tokens) meta = n.tokens.toLocaleString() + " tok · " + meta;
       if (n.children.length && !n.open) meta = "+" + n.children.length + " · " + meta;
       p.meta.textContent = meta;
