@@ -40,7 +40,7 @@ MIDDLEWARE = [
     "agentspy.observability.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "agentspy.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -90,7 +90,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "agentspy.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -98,7 +98,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = Path.cwd() / "agentspy-media"
+MEDIA_ROOT = CONFIG.media_root
 
 # --- Agent Spy -------------------------------------------------------------
 API_PREFIX = CONFIG.api_prefix
