@@ -45,6 +45,7 @@ class Config:
     log_file: str
     retention_days: int | None
     stale_after_minutes: int
+    media_root: Path
 
 
 def _fail(name: str, value: object, why: str) -> ImproperlyConfigured:
@@ -190,4 +191,5 @@ def load(base_dir: Path) -> Config:
         log_file=env.str("LOG_FILE", default=""),
         retention_days=retention_days,
         stale_after_minutes=_positive_int(env, "STALE_AFTER_MINUTES", 60),
+        media_root=Path(env.str("MEDIA_ROOT", default="agentspy-media")).absolute(),
     )
