@@ -52,12 +52,8 @@ def fresh_copy(tmp_path_factory) -> Path:
 
 def clean_env(**extra: str) -> dict[str, str]:
     """A user's shell: no test database, no virtualenv on PATH."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k
-        not in ("DATABASE_URL", "MEDIA_ROOT", "VIRTUAL_ENV", "DJANGO_SETTINGS_MODULE")
-    }
+    dropped = ("DATABASE_URL", "MEDIA_ROOT", "VIRTUAL_ENV", "DJANGO_SETTINGS_MODULE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["PATH"] = os.pathsep.join(
         p for p in env.get("PATH", "").split(os.pathsep) if ".venv" not in p
     )
