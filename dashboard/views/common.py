@@ -62,6 +62,8 @@ def page(
         "all_projects": Project.objects.only("id", "name")[:SWITCHER_PROJECTS],
         "project_name": project_name,
         "endpoint": endpoint(request),
+        # OTLP exporters append /v1/traces to the server's base URL.
+        "otlp_endpoint": f"{request.scheme}://{request.get_host()}",
         "require_auth": settings.REQUIRE_AUTH,
     }
     return render(request, template, {**base, **context}, status=status)

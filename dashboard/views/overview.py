@@ -81,7 +81,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     finished = stats["total_traces"]
     context.update(
         stats=stats,
-        success_rate=(1 - stats["error_rate"]) if stats["total_runs"] else None,
+        finished_runs=stats["status_distribution"].get("success", 0)
+        + stats["status_distribution"].get("error", 0),
+        running_runs=stats["status_distribution"].get("running", 0),
+        # "Runs, last 24 h" repeats "Runs" when the range is 24 h or shorter.
+        show_last_24h=end - start > timedelta(hours=24),
         runs_chart=charts.runs_chart(series),
         latency_chart=charts.latency_chart(
             selectors.latency_series(scope, series["bucket"], start, end),
