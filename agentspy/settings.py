@@ -121,7 +121,12 @@ CORS_ALLOW_ALL_ORIGINS = "*" in CONFIG.cors_origins
 CORS_ALLOW_CREDENTIALS = CONFIG.cors_credentials
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["runs.api.auth.ApiKeyAuthentication"],
+    # A key first (SDKs, scripts); else the dashboard's login, so a signed-in
+    # person can open the read routes in a browser (CSRF-checked for writes).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "runs.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["runs.api.auth.ApiKeyRequired"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
@@ -173,7 +178,9 @@ if ENVIRONMENT == "production":
     # and plain-http health probes from the load balancer.
     SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 LOGGING = {
     "version": 1,

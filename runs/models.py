@@ -296,3 +296,23 @@ class RunRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:00} {self.run_type}/{self.status}: {self.runs}"
+
+
+class ViewerScope(models.Model):
+    """The one project a dashboard viewer may read (``runs.viewers``).
+
+    A viewer without a scope reads every project, like an unscoped key.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="viewer_scope"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="viewer_scopes"
+    )
+
+    class Meta:
+        verbose_name = "viewer's project"
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.project}"

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from runs.query import roots
+from runs.viewers import make_viewer
 from tests.factories import ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -300,9 +301,13 @@ def test_require_auth_sends_visitors_to_the_login(client, settings):
     settings.REQUIRE_AUTH = True
     response = client.get("/traces?status=error")
     assert response.status_code == 302
-    assert response["Location"] == "/admin/login/?next=/traces%3Fstatus%3Derror"
-    user = User.objects.create_user("viewer", password="pw-123456")
+    assert response["Location"] == "/login/?next=/traces%3Fstatus%3Derror"
+    user = User.objects.create_user("someone", password="pw-123456")
     client.force_login(user)
+    refused = client.get("/traces")
+    assert refused.status_code == 403
+    assert "neither staff nor a viewer" in refused.content.decode()
+    make_viewer(user)
     assert client.get("/traces").status_code == 200
 
 

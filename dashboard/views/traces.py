@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from dashboard.views.common import dashboard_view, page
+from dashboard.views.common import dashboard_view, limit_to_project, page
 from runs.models import Run
 from runs.query.filters import SINCE, InvalidFilter, filter_runs
 from runs.query.roots import page_cursor, root_runs, roots_after, trace_models
@@ -98,7 +98,7 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
     keyset = ordering in ("", "-start_time", "start_time")
     errors: dict[str, list[str]] = {}
     try:
-        queryset = filter_runs(params)
+        queryset = filter_runs(params, limit_to_project(request, Run.objects.all()))
         cursor = request.GET.get("after", "")
         offset = 0
         if keyset and cursor:
@@ -166,7 +166,8 @@ def traces(request: HttpRequest) -> HttpResponse:
     params = table["params"]
     context = {
         **table,
-        "no_runs": not table["rows"] and not Run.objects.exists(),
+        "no_runs": not table["rows"]
+        and not limit_to_project(request, Run.objects.all()).exists(),
         "statuses": [s for s, _ in Run.Status.choices],
         "run_types": RUN_TYPES,
         "since_choices": list(SINCE),

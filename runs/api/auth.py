@@ -21,6 +21,7 @@ from rest_framework.request import Request
 
 from runs.apikeys import find_active_key
 from runs.ingest.batch import Batch
+from runs.viewers import can_read, viewer_project
 
 
 def key_from_request(request: Any) -> str | None:
@@ -146,7 +147,19 @@ class ApiKeyRequired(BasePermission):
                 _default_to_scope(request, identity.project)
         if not settings.REQUIRE_AUTH:
             return True
-        return isinstance(identity, ApiKey)
+        if isinstance(identity, ApiKey):
+            return True
+        return _signed_in_may(request, view)
+
+
+def _signed_in_may(request: Request, view: Any) -> bool:
+    """A dashboard login (session) may read; only staff may also write."""
+    user = getattr(request, "user", None)
+    if not can_read(user):
+        return False
+    if request.method in SAFE_METHODS or getattr(view, "read_only_safe", False):
+        return True
+    return user.is_staff
 
 
 def _default_to_scope(request: Request, project: str) -> None:
@@ -157,8 +170,12 @@ def _default_to_scope(request: Request, project: str) -> None:
 
 
 def project_scope(request: Request) -> str | None:
-    """The project name a scoped key is limited to, or None for every project."""
-    return getattr(request.auth, "project", None)
+    """The project name a scoped key (or a viewer signed in with a project
+    limit) is limited to, or None for every project."""
+    if isinstance(request.auth, ApiKey):
+        return request.auth.project
+    project = viewer_project(getattr(request, "user", None))
+    return project.name if project is not None else None
 
 
 def limit_to_scope(
