@@ -144,10 +144,18 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "LangSmith-compatible tracing API and dashboard API of Agent Spy.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags by resource (sessions, runs, feedback, dashboard, ...): the first
+    # path segment after the API prefix, not "api" and "v1".
+    "SCHEMA_PATH_PREFIX": API_PREFIX.rstrip("/"),
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "runs.api.examples.add_examples",
+    ],
     # Swagger UI and ReDoc from our own static files: many installs reach no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # ReDoc's bundle from agentspy.apidocs: the sidecar's, minus its CDN logo.
+    "REDOC_DIST": "/redoc-dist",
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

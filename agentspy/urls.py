@@ -10,7 +10,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from agentspy import health, metrics
+from agentspy import apidocs, health, metrics
 from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
@@ -53,6 +53,11 @@ urlpatterns = [
         "redoc",
         csp_override(DOCS_CSP)(SpectacularRedocView.as_view(url_name="schema")),
         name="redoc",
+    ),
+    path(
+        "redoc-dist/bundles/redoc.standalone.js",
+        apidocs.redoc_bundle,
+        name="redoc-bundle",
     ),
     path(api_prefix, include("runs.api.urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
