@@ -37,6 +37,7 @@ GUNICORN += ["--workers", "2", "--threads", "4"]
 # One line per process; all start together and stop together.
 PROCESSES: list[tuple[str, list[str]]] = [
     ("web", GUNICORN),
+    ("rollups", ["manage.py", "compact_rollups", "--every", "30"]),
 ]
 STOP_SECONDS = 10
 

@@ -36,6 +36,7 @@ from runs.models import ApiKey, Attachment, Feedback, Project, Run
 from runs.purge import delete_traces
 from runs.query.counts import bounded_count
 from runs.query.filters import filter_runs
+from runs.query.newest import newest_first
 from runs.query.roots import only_roots
 
 admin.site.site_header = "Agent Spy administration"
@@ -58,10 +59,26 @@ class CappedPaginator(Paginator):
     CAP = 10_000
     COUNT_BUDGET_MS = 100
 
-    def __init__(self, *args: Any, page_hint: int = 1, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, page_hint: int = 1, every_run: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.page_hint = max(page_hint, 1)
         self.counted = True
+        # "All runs", newest first: no index orders every run, so a page is
+        # read from a recent window first (runs.query.newest).
+        self.every_run = every_run
+
+    def page(self, number: Any) -> Any:
+        query = getattr(self.object_list, "query", None)
+        order = tuple(query.order_by) if query is not None else ()
+        if not self.every_run or order[:1] != ("-start_time",):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        rows = newest_first(self.object_list, top - bottom, offset=bottom)
+        return self._get_page(rows, number, self)
 
     @cached_property
     def count(self) -> int:
@@ -106,6 +123,7 @@ class FastChangelistMixin:
             orphans,
             allow_empty_first_page,
             page_hint=page,
+            every_run=request.GET.get("level") == "all",
         )
 
 

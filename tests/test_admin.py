@@ -290,3 +290,29 @@ def test_api_key_admin_never_shows_the_hash(admin_client):
     assert "f" * 64 not in change
     assert "f" * 64 not in listing
     assert admin_client.get("/admin/runs/apikey/add/").status_code == 403
+
+
+def test_all_runs_pages_come_from_a_recent_window_in_the_plain_order(
+    admin_client, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(runs_admin.FastChangelistMixin, "list_per_page", 3)
+    now = timezone.now()
+    root = RunFactory(name="root", start_time=now - timedelta(days=3))
+    for i in range(6):
+        RunFactory(
+            parent=root, name=f"child-{i}", start_time=now - timedelta(minutes=i)
+        )
+    expected = list(Run.objects.order_by("-start_time", "-id"))
+    seen = []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get("/admin/runs/run/", {"level": "all", "p": page})
+        seen += list(response.context["cl"].result_list)
+        listing = [
+            q["sql"] for q in queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]
+        ]
+        assert any('"start_time" >=' in sql for sql in listing), listing
+    assert seen == expected

@@ -85,7 +85,10 @@ def test_the_readme_management_commands_work_as_written_in_a_fresh_clone(fresh_c
 
 def test_serve_runs_the_production_command_and_adding_a_process_is_one_line():
     assert dev.GUNICORN == ["-m", "gunicorn", *PRODUCTION_ARGS]
-    assert dev.PROCESSES == [("web", dev.GUNICORN)]
+    assert dev.PROCESSES == [
+        ("web", dev.GUNICORN),
+        ("rollups", ["manage.py", "compact_rollups", "--every", "30"]),
+    ]
 
 
 def test_a_busy_port_is_named_with_its_variable():
@@ -154,7 +157,10 @@ def test_serve_answers_with_gunicorn_and_sigterm_stops_everything(fresh_copy):
         commands = [
             Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in supervised
         ]
-        assert [c[1:3] for c in commands] == [[b"-m", b"gunicorn"]]
+        assert sorted(c[1:3] for c in commands) == [
+            [b"-m", b"gunicorn"],
+            [b"manage.py", b"compact_rollups"],
+        ]
         workers = [w for pid in supervised for w in _children(pid)]
         assert len(workers) == 2
         server.send_signal(signal.SIGTERM)
@@ -221,3 +227,46 @@ def test_no_static_root_warning_before_collectstatic(settings, tmp_path, client)
     settings.STATIC_ROOT = tmp_path / "collected"
     middleware = StaticFilesMiddleware(lambda request: None)
     assert "/static/only-collected.txt" in middleware.files
+
+
+@pytest.mark.django_db(transaction=True)
+def test_compact_rollups_folds_once_and_stops_on_sigterm_in_loop_mode():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from runs.models import RunRollup
+    from tests.factories import RunFactory
+    from tests.live import database_url_of_test_db
+
+    RunFactory()
+    assert RunRollup.objects.filter(id__gt=0).exists()  # a delta waits
+
+    out = StringIO()
+    call_command("compact_rollups", stdout=out)
+    assert out.getvalue() == "Rollups folded.\n"
+    assert not RunRollup.objects.filter(id__gt=0).exists()
+    loop = subprocess.Popen(
+        [sys.executable, "manage.py", "compact_rollups", "--every", "0.2"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url_of_test_db()},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert loop.stdout.readline() == "Folding rollups every 0.2s (SIGTERM stops).\n"
+    time.sleep(0.5)
+    assert loop.poll() is None
+    loop.send_signal(signal.SIGTERM)
+    assert loop.wait(timeout=20) == 0
+
+
+def test_a_worker_loads_every_url_module_before_its_first_request():
+    code = (
+        "import sys; import agentspy.wsgi;"
+        "print(all(m in sys.modules for m in ('runs.api.langsmith_views',"
+        " 'drf_spectacular.views', 'dashboard.views.traces')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.stdout.strip() == "True", done.stderr
