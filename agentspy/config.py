@@ -45,6 +45,7 @@ class Config:
     log_file: str
     retention_days: int | None
     stale_after_minutes: int
+    media_root: Path
     price_runs: bool = True
 
 
@@ -192,4 +193,5 @@ def load(base_dir: Path) -> Config:
         retention_days=retention_days,
         stale_after_minutes=_positive_int(env, "STALE_AFTER_MINUTES", 60),
         price_runs=_bool(env, "PRICE_RUNS", True),
+        media_root=Path(env.str("MEDIA_ROOT", default="agentspy-media")).absolute(),
     )

@@ -41,7 +41,7 @@ MIDDLEWARE = [
     "agentspy.observability.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "agentspy.static.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "agentspy.guards.RefuseNulMiddleware",
@@ -92,7 +92,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "agentspy.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
@@ -100,7 +100,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = Path.cwd() / "agentspy-media"
+MEDIA_ROOT = CONFIG.media_root
 
 # --- Agent Spy -------------------------------------------------------------
 API_PREFIX = CONFIG.api_prefix
@@ -125,7 +125,12 @@ CORS_ALLOW_ALL_ORIGINS = "*" in CONFIG.cors_origins
 CORS_ALLOW_CREDENTIALS = CONFIG.cors_credentials
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["runs.api.auth.ApiKeyAuthentication"],
+    # A key first (SDKs, scripts); else the dashboard's login, so a signed-in
+    # person can open the read routes in a browser (CSRF-checked for writes).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "runs.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["runs.api.auth.ApiKeyRequired"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
@@ -143,14 +148,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "LangSmith-compatible tracing API and dashboard API of Agent Spy.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags by resource (sessions, runs, feedback, dashboard, ...): the first
+    # path segment after the API prefix, not "api" and "v1".
+    "SCHEMA_PATH_PREFIX": API_PREFIX.rstrip("/"),
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "runs.api.examples.add_examples",
+        "runs.api.openapi.postprocess",
+    ],
     # Swagger UI and ReDoc from our own static files: many installs reach no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "runs.api.openapi.postprocess",
-    ],
+    # ReDoc's bundle from agentspy.apidocs: the sidecar's, minus its CDN logo.
+    "REDOC_DIST": "/redoc-dist",
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -181,7 +191,9 @@ if ENVIRONMENT == "production":
     # and plain-http health probes from the load balancer.
     SILENCED_SYSTEM_CHECKS = ["security.W008"]
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 LOGGING = {
     "version": 1,

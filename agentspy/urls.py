@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
@@ -9,7 +10,7 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from agentspy import health, metrics
+from agentspy import apidocs, health, metrics
 from mcpserver.views import MCPView
 from runs.otel.views import OTLPTracesView
 
@@ -37,6 +38,13 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # Staff and viewers sign in here (the admin's login admits staff only).
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="dashboard/login.html"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs",
@@ -47,6 +55,11 @@ urlpatterns = [
         "redoc",
         csp_override(DOCS_CSP)(SpectacularRedocView.as_view(url_name="schema")),
         name="redoc",
+    ),
+    path(
+        "redoc-dist/bundles/redoc.standalone.js",
+        apidocs.redoc_bundle,
+        name="redoc-bundle",
     ),
     path(api_prefix, include("runs.api.urls")),
     # The MCP endpoint: exactly /mcp (clients post to the URL as configured).

@@ -1,21 +1,20 @@
-"""Read queries the pages need beyond ``runs.query``'s summary and roots page.
+"""Chart aggregations the overview needs beyond ``runs.query``'s summary.
 
-Each takes the query layer's own scope or page, so the filters stay defined
-once (in ``runs.query``); these only add the aggregations the JSON API does not
-return. They belong in ``runs.query.stats`` once another caller needs them.
+Each takes the query layer's own scope, so the filters stay defined once (in
+``runs.query``); these only add the aggregations the JSON API does not return.
+They belong in ``runs.query.stats`` once another caller needs them. (Keyset
+paging and per-trace models live in ``runs.query.roots``.)
 """
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
-from django.utils.dateparse import parse_datetime
+from django.db.models import Sum
 
-from runs.models import Project, Run
+from runs.models import Project
 from runs.query import rollups
 from runs.query.scope import StatsScope
 
@@ -92,34 +91,3 @@ def latency_series(
         )
         at += step
     return points
-
-
-def trace_models(trace_ids: list[str]) -> dict[str, list[str]]:
-    """The model names used anywhere in each trace (LLM calls are descendants)."""
-    if not trace_ids:
-        return {}
-    found: dict[str, list[str]] = defaultdict(list)
-    rows = (
-        Run.objects.filter(trace_id__in=[uuid.UUID(t) for t in trace_ids])
-        .exclude(model_name="")
-        .values_list("trace_id", "model_name")
-        .distinct()
-        .order_by("trace_id", "model_name")
-    )
-    for trace_id, model in rows:
-        found[str(trace_id)].append(model)
-    return found
-
-
-def roots_after(queryset: QuerySet, cursor: str, descending: bool) -> QuerySet:
-    """Keyset page: roots strictly past ``cursor`` (``<iso time>_<run id>``)."""
-    time_text, _, id_text = cursor.rpartition("_")
-    when = parse_datetime(time_text)
-    run_id = uuid.UUID(id_text)
-    if when is None:
-        raise ValueError("bad cursor time")
-    if descending:
-        return queryset.filter(
-            Q(start_time__lt=when) | Q(start_time=when, id__lt=run_id)
-        )
-    return queryset.filter(Q(start_time__gt=when) | Q(start_time=when, id__gt=run_id))

@@ -163,9 +163,18 @@ EVERYTHING = Access()
 def access_of(request: Any) -> Access:
     """The ``Access`` of a request: its API key's, or everything.
 
-    A DRF request carries the key's identity in ``request.auth``; a dashboard
-    or admin request is an operator's Django login and sees every project.
+    A DRF request carries the key's identity in ``request.auth``; a viewer
+    signed in with a project limit (``runs.viewers``) sees that project; any
+    other dashboard or admin login is an operator's and sees every project.
     """
     identity = getattr(request, "auth", None)
     access = getattr(identity, "access", None)
-    return access if isinstance(access, Access) else EVERYTHING
+    if isinstance(access, Access):
+        return access
+    # A dashboard viewer given one project reads it as a scoped key would.
+    from runs.viewers import viewer_project  # runs.viewers imports the models
+
+    project = viewer_project(getattr(request, "user", None))
+    if project is not None:
+        return Access(project.name, project.id, read_only=True)
+    return EVERYTHING

@@ -14,7 +14,17 @@ from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -29,6 +39,7 @@ from runs.pricing.local import apply_hint
 from runs.purge import delete_traces
 from runs.query.counts import bounded_count
 from runs.query.filters import filter_runs
+from runs.query.newest import newest_first
 from runs.query.roots import only_roots
 
 admin.site.site_header = "Agent Spy administration"
@@ -42,28 +53,81 @@ CHILDREN_SHOWN = 50
 
 
 class CappedPaginator(Paginator):
-    """Counts at most ``CAP + 1`` rows within a time budget, and not at all
-    for a list a trace filter scans (``runs.query.counts``), so a page loads
-    in constant time."""
+    """Counts at most ``CAP + 1`` rows within a time budget, so a page loads in
+    constant time. A list it cannot count that way (too slow, or one a trace
+    filter scans: ``runs.query.counts``) is counted only as far as the page
+    after the one shown: the exact number when the list ends there, else a
+    lower bound with ``many`` set, never a made-up total."""
 
     CAP = 10_000
     COUNT_BUDGET_MS = 100
 
+    def __init__(
+        self, *args: Any, page_hint: int = 1, every_run: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.page_hint = max(page_hint, 1)
+        self.counted = True
+        # "All runs", newest first: no index orders every run, so a page is
+        # read from a recent window first (runs.query.newest).
+        self.every_run = every_run
+
+    def page(self, number: Any) -> Any:
+        query = getattr(self.object_list, "query", None)
+        order = tuple(query.order_by) if query is not None else ()
+        if not self.every_run or order[:1] != ("-start_time",):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        rows = newest_first(self.object_list, top - bottom, offset=bottom)
+        return self._get_page(rows, number, self)
+
     @cached_property
     def count(self) -> int:
         counted = bounded_count(self.object_list, self.CAP, self.COUNT_BUDGET_MS)
-        self.counted = counted is not None
-        return self.CAP + 1 if counted is None else counted
+        if counted is not None:
+            return counted
+        probe = (self.page_hint + 1) * self.per_page + 1
+        seen = len(self.object_list.values_list("pk", flat=True)[:probe])
+        self.counted = seen < probe
+        return seen
 
     @property
     def capped(self) -> bool:
         return self.count > self.CAP
+
+    @property
+    def many(self) -> bool:
+        """More rows than ``count`` says, uncounted."""
+        return self.count is not None and not self.counted
 
 
 class FastChangelistMixin:
     paginator = CappedPaginator
     show_full_result_count = False
     list_per_page = 50
+
+    def get_paginator(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        per_page: int,
+        orphans: int = 0,
+        allow_empty_first_page: bool = True,
+    ) -> CappedPaginator:
+        try:
+            page = int(request.GET.get("p", 1))
+        except ValueError:
+            page = 1
+        return self.paginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            page_hint=page,
+            every_run=request.GET.get("level") == "all",
+        )
 
 
 def pretty_json(value: Any) -> SafeString:
@@ -154,6 +218,22 @@ class RunTypeFilter(admin.SimpleListFilter):
         return queryset.filter(run_type=self.value()) if self.value() else queryset
 
 
+def trace_tokens_of_roots() -> Subquery:
+    """Token total of the row's trace, for root rows (one indexed sum each)."""
+    totals = (
+        Run.objects.filter(trace_id=OuterRef("trace_id"))
+        .order_by()
+        .values("trace_id")
+        .annotate(total=Sum("total_tokens"))
+        .values("total")
+    )
+    return Case(
+        When(parent__isnull=True, then=Subquery(totals)),
+        default=Value(None),
+        output_field=BigIntegerField(),
+    )
+
+
 def _traces_of(queryset: QuerySet) -> list[uuid.UUID]:
     return list(queryset.order_by().values_list("trace_id", flat=True).distinct())
 
@@ -167,7 +247,7 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
         "project",
         "start_time",
         "duration",
-        "total_tokens",
+        "tokens",
     ]
     # No date_hierarchy: drawing it runs DISTINCT date_trunc and MIN/MAX over
     # every run (19 s and 3 s on SQLite at 300k runs); these date links cost
@@ -251,7 +331,9 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
         match = request.resolver_match
         if match and match.url_name == "runs_run_changelist":
             # The list shows none of the bodies; do not read them.
-            queryset = queryset.defer(*PAYLOAD_FIELDS)
+            queryset = queryset.defer(*PAYLOAD_FIELDS).annotate(
+                trace_tokens=trace_tokens_of_roots()
+            )
         return queryset
 
     def get_search_results(
@@ -268,6 +350,17 @@ class RunAdmin(FastChangelistMixin, admin.ModelAdmin):
             return queryset.filter(Q(id=ident) | Q(trace_id=ident)), False
         # The query layer's search (FTS5 / trigram index): whole traces.
         return filter_runs({"search": term[:500]}, queryset), False
+
+    @admin.display(description="Total tokens", ordering="total_tokens")
+    def tokens(self, run: Run) -> str:
+        """A root run shows its whole trace's tokens, as the dashboard does."""
+        trace_total = getattr(run, "trace_tokens", None)
+        if run.parent_id is None and trace_total is not None:
+            return format_html(
+                '<span title="The whole trace: this run and its children">{}</span>',
+                f"{trace_total:,}",
+            )
+        return f"{run.total_tokens or 0:,}"
 
     @admin.display(description="Name", ordering="name")
     def display_name(self, run: Run) -> str:

@@ -29,6 +29,14 @@ class ApiKeyError(ValueError):
     """A key operation that cannot be carried out as asked."""
 
 
+class UnknownProject(ApiKeyError):
+    """The scope project does not exist (and creating it was not asked for)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown project {name!r}.")
+        self.name = name
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -45,22 +53,41 @@ class NewKey:
 
 
 def create_api_key(
-    *, name: str, project: str | None = None, read_only: bool = False
+    *,
+    name: str,
+    project: str | None = None,
+    read_only: bool = False,
+    create_project: bool = True,
 ) -> NewKey:
-    """Create a key; a scope project that does not exist yet is created."""
-    name = name.strip()
+    """Create a key; a missing scope project is created only if ``create_project``.
+
+    ``create_api_key`` (the command) asks first: a typo in a project name would
+    otherwise leave a key scoped to an empty project, and the project behind
+    after the key is revoked.
+    """
+    name = name.strip()[:255]
     if not name:
         raise ApiKeyError("A key needs a non-empty name.")
+    taken = ApiKey.objects.filter(name=name, revoked_at__isnull=True).first()
+    if taken is not None:
+        raise ApiKeyError(
+            f"An active API key is already named {name!r} ({taken.prefix}…): "
+            "choose another name, or revoke that key first."
+        )
     project_obj = None
     created = False
     if project is not None:
         project = project.strip()
         if not project:
             raise ApiKeyError("--project must not be empty.")
-        project_obj, created = Project.objects.get_or_create(name=project)
+        project_obj = Project.objects.filter(name=project).first()
+        if project_obj is None:
+            if not create_project:
+                raise UnknownProject(project)
+            project_obj, created = Project.objects.get_or_create(name=project)
     key = generate_key()
     api_key = ApiKey.objects.create(
-        name=name[:255],
+        name=name,
         prefix=key[:PREFIX_LENGTH],
         key_hash=hash_key(key),
         project=project_obj,
@@ -101,8 +128,8 @@ def matching_keys(name_or_prefix: str) -> list[ApiKey]:
     )
 
 
-def revoke_api_keys(*, name_or_prefix: str, allow_many: bool = False) -> list[ApiKey]:
-    """Revoke the key(s) matching; several matches need ``allow_many``."""
+def keys_to_revoke(*, name_or_prefix: str, allow_many: bool = False) -> list[ApiKey]:
+    """The keys ``revoke_api_keys`` would revoke, or the error it would raise."""
     keys = matching_keys(name_or_prefix)
     if not keys:
         raise ApiKeyError(f"No active API key is named or prefixed {name_or_prefix!r}.")
@@ -112,6 +139,12 @@ def revoke_api_keys(*, name_or_prefix: str, allow_many: bool = False) -> list[Ap
             f"{len(keys)} active keys match {name_or_prefix!r}: {listed}. "
             "Give a longer prefix or pass --all."
         )
+    return keys
+
+
+def revoke_api_keys(*, name_or_prefix: str, allow_many: bool = False) -> list[ApiKey]:
+    """Revoke the key(s) matching; several matches need ``allow_many``."""
+    keys = keys_to_revoke(name_or_prefix=name_or_prefix, allow_many=allow_many)
     now = timezone.now()
     ApiKey.objects.filter(pk__in=[k.pk for k in keys]).update(revoked_at=now)
     for key in keys:

@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 from django.db.models import QuerySet
 
-from runs.api.serializers import run_to_dict
 from runs.jsonnumbers import dumps
 from runs.models import Run
+from runs.shape import run_to_dict
 
 FORMATS = {
     "jsonl": "application/x-ndjson",

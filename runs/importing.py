@@ -19,6 +19,7 @@ import orjson
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
 from runs.models import Project, Run
+from runs.query import rollups
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 
@@ -72,6 +73,10 @@ def import_jsonl(
         if progress is not None:
             progress(report)
     report.rejected.sort(key=lambda e: e.line)
+    if not dry_run:
+        # Fold the rollup deltas of a big import here, not in the next
+        # dashboard request.
+        rollups.compact_if_needed()
     return report
 
 

@@ -275,6 +275,15 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
+        constraints = [
+            # A name says which key to revoke: two active keys never share one.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="apikey_active_name_unique",
+                violation_error_message="An active API key already has this name.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -379,3 +388,23 @@ class ModelPrice(models.Model):
                 errors[name] = "A price per million tokens is between 0 and 1,000,000."
         if errors:
             raise ValidationError(errors)
+
+
+class ViewerScope(models.Model):
+    """The one project a dashboard viewer may read (``runs.viewers``).
+
+    A viewer without a scope reads every project, like an unscoped key.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="viewer_scope"
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="viewer_scopes"
+    )
+
+    class Meta:
+        verbose_name = "viewer's project"
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.project}"

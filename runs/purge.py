@@ -9,7 +9,6 @@ lock on SQLite, keeps flowing between them.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,24 +23,11 @@ from django.utils import timezone
 
 from runs.models import Attachment, Feedback, Project, Run
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 STATUSES = (*Run.Status.values, "stale")
 
 
 class PurgeError(ValueError):
-    """Criteria that cannot be applied (bad duration, unknown project, ...)."""
-
-
-def parse_duration(text: str) -> timedelta:
-    """``30d``, ``12h``, ``90m``, ``2w`` or ``45s``."""
-    match = _DURATION.match(text or "")
-    if not match:
-        raise PurgeError(
-            f"{text!r} is not a duration; use a number and a unit: "
-            "30d, 12h, 90m, 2w or 45s."
-        )
-    return timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    """Criteria that cannot be applied (an unknown project, ...)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +52,7 @@ def resolve_projects(names: Iterable[str]) -> tuple[Project, ...]:
     found = {p.name: p for p in Project.objects.filter(name__in=names)}
     unknown = [n for n in names if n not in found]
     if unknown:
-        raise PurgeError(f"Unknown project: {', '.join(map(repr, unknown))}.")
+        raise PurgeError(f"unknown project {', '.join(map(repr, unknown))}.")
     return tuple(found[n] for n in names)
 
 

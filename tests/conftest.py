@@ -1,8 +1,29 @@
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 
 from tests.live import ServerProcess
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root() -> Iterator[Path]:
+    """Attachments of the whole test session go to a folder removed at its end,
+    for this process and for the servers it starts (MEDIA_ROOT in their env)."""
+    folder = Path(tempfile.mkdtemp(prefix="agentspy-test-media-"))
+    before = os.environ.get("MEDIA_ROOT")
+    os.environ["MEDIA_ROOT"] = str(folder)
+    django_settings.MEDIA_ROOT = folder
+    yield folder
+    if before is None:
+        os.environ.pop("MEDIA_ROOT", None)
+    else:
+        os.environ["MEDIA_ROOT"] = before
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

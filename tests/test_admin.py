@@ -33,7 +33,8 @@ def test_run_changelist_shows_the_columns(admin_client):
         '<td class="field-status">Success</td>',
         '<td class="field-project nowrap">p1</td>',
         '<td class="field-duration">1.00 s</td>',
-        '<td class="field-total_tokens">1234</td>',
+        '<td class="field-tokens"><span title="The whole trace: this run and its '
+        'children">1,234</span></td>',
     ):
         assert text in html
     assert "1 run" in html
@@ -48,14 +49,55 @@ def test_run_changelist_never_counts_past_the_cap(admin_client, monkeypatch):
     assert "5 total" not in html
 
 
-def test_a_list_filtered_by_a_trace_scan_is_not_counted(admin_client, monkeypatch):
+def test_a_short_list_a_trace_scan_filters_is_counted_honestly(
+    admin_client, monkeypatch
+):
     monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
     for i in range(3):
         RunFactory(name=f"zebra-{i}")
     response = admin_client.get("/admin/runs/run/", {"q": "zebra"})
     assert len(response.context["cl"].result_list) == 3
     html = response.content.decode()
-    assert "Too many runs to count quickly (narrow with filters or search)" in html
+    assert "3 results (" in html
+    assert "10001" not in html and "10,001" not in html
+    assert response.context["cl"].paginator.num_pages == 1
+
+
+def test_a_long_uncounted_list_says_many_and_pages_one_page_ahead(
+    admin_client, monkeypatch
+):
+    monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
+    monkeypatch.setattr(runs_admin.FastChangelistMixin, "list_per_page", 2)
+    for i in range(7):
+        RunFactory(name=f"zebra-{i}")
+    response = admin_client.get("/admin/runs/run/", {"q": "zebra"})
+    html = response.content.decode()
+    # Counted as far as the page after this one (2 x 2 rows) plus one.
+    assert "many results, more than 4 (" in html
+    assert "More than 4 runs: too many to count quickly" in html
+    assert response.context["cl"].paginator.num_pages == 3
+
+
+def test_a_short_search_on_a_small_store_is_counted(admin_client):
+    for i in range(23):
+        RunFactory(name=f"run {i}")
+    response = admin_client.get("/admin/runs/run/", {"q": "ru"})
+    cl = response.context["cl"]
+    assert (cl.result_count, cl.paginator.num_pages) == (23, 1)
+    assert "23 results (" in response.content.decode()
+
+
+def test_root_rows_show_their_whole_trace_tokens(admin_client):
+    root = RunFactory(name="agent", total_tokens=0)
+    RunFactory(parent=root, trace_id=root.trace_id, total_tokens=300)
+    RunFactory(parent=root, trace_id=root.trace_id, total_tokens=45)
+    html = admin_client.get("/admin/runs/run/").content.decode()
+    assert (
+        '<td class="field-tokens"><span title="The whole trace: this run and its '
+        'children">345</span></td>' in html
+    )
+    html = admin_client.get("/admin/runs/run/", {"level": "children"}).content.decode()
+    assert '<td class="field-tokens">300</td>' in html
 
 
 def test_run_changelist_filters_by_type_status_and_date(admin_client):
@@ -248,3 +290,29 @@ def test_api_key_admin_never_shows_the_hash(admin_client):
     assert "f" * 64 not in change
     assert "f" * 64 not in listing
     assert admin_client.get("/admin/runs/apikey/add/").status_code == 403
+
+
+def test_all_runs_pages_come_from_a_recent_window_in_the_plain_order(
+    admin_client, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(runs_admin.FastChangelistMixin, "list_per_page", 3)
+    now = timezone.now()
+    root = RunFactory(name="root", start_time=now - timedelta(days=3))
+    for i in range(6):
+        RunFactory(
+            parent=root, name=f"child-{i}", start_time=now - timedelta(minutes=i)
+        )
+    expected = list(Run.objects.order_by("-start_time", "-id"))
+    seen = []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get("/admin/runs/run/", {"level": "all", "p": page})
+        seen += list(response.context["cl"].result_list)
+        listing = [
+            q["sql"] for q in queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]
+        ]
+        assert any('"start_time" >=' in sql for sql in listing), listing
+    assert seen == expected

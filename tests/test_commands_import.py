@@ -98,7 +98,7 @@ def test_rejected_lines_are_reported_by_number_and_exit_non_zero(tmp_path):
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     err = StringIO()
-    with pytest.raises(CommandError, match="4 line\\(s\\) rejected"):
+    with pytest.raises(CommandError, match="4 lines rejected"):
         call_command("import_runs", str(path), stdout=StringIO(), stderr=err)
     assert err.getvalue().splitlines() == [
         "line 2: not JSON: unexpected character, expected a string key: "

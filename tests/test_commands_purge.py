@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from runs import purge
+from runs.management.cli import parse_age
 from runs.models import Attachment, Feedback, Run
 from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
 
@@ -54,7 +55,7 @@ def test_older_than_deletes_whole_old_traces_and_keeps_new_ones():
     out = purge_cmd("--older-than", "30d", "--pause", "0")
     assert remaining_traces() == {new.trace_id}
     assert Run.objects.count() == 3
-    assert "Deleted 1 traces (3 runs, 0 feedback, 0 attachments)" in out
+    assert "Deleted 1 trace (3 runs, 0 feedback, 0 attachments)" in out
     assert old.trace_id not in remaining_traces()
 
 
@@ -80,7 +81,7 @@ def test_feedback_and_attachment_rows_and_files_go_with_the_trace(
     with django_capture_on_commit_callbacks(execute=True):
         out = purge_cmd("--older-than", "30d")
 
-    assert "(3 runs, 2 feedback, 1 attachments)" in out
+    assert "(3 runs, 2 feedback, 1 attachment)" in out
     assert list(Feedback.objects.all()) == [kept]
     assert Attachment.objects.count() == 0
     assert not path.exists()
@@ -205,9 +206,15 @@ def test_retention_dry_run_sums_every_project(settings):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--older-than", "3x"], "--older-than: '3x' is not a duration"),
-        (["--before", "yesterday"], "--before: 'yesterday' is not a date"),
-        (["--older-than", "1d", "--project", "nope"], "Unknown project: 'nope'"),
+        (["--older-than", "3x"], "--older-than: '3x' is not an age; use a number"),
+        (
+            ["--before", "soon"],
+            "--before: 'soon' is not a date or time; use YYYY-MM-DD",
+        ),
+        (
+            ["--older-than", "1d", "--project", "nope"],
+            "--project: unknown project 'nope'.",
+        ),
         ([], "Give exactly one of"),
         (["--older-than", "1d", "--retention"], "Give exactly one of"),
         (["--older-than", "1d", "--batch-size", "0"], "--batch-size must be"),
@@ -231,11 +238,11 @@ def test_bad_duration_exits_non_zero_from_the_shell(tmp_path):
         text=True,
     )
     assert done.returncode == 1
-    assert "CommandError: --older-than: '3x' is not a duration" in done.stderr
+    assert "CommandError: --older-than: '3x' is not an age" in done.stderr
 
 
-def test_parse_duration_units():
-    assert purge.parse_duration("12h") == timedelta(hours=12)
-    assert purge.parse_duration("2W") == timedelta(weeks=2)
-    assert purge.parse_duration("90m") == timedelta(minutes=90)
-    assert purge.parse_duration("45s") == timedelta(seconds=45)
+def test_parse_age_units():
+    assert parse_age("12h", option="--x") == timedelta(hours=12)
+    assert parse_age("2W", option="--x") == timedelta(weeks=2)
+    assert parse_age("90m", option="--x") == timedelta(minutes=90)
+    assert parse_age("45s", option="--x") == timedelta(seconds=45)

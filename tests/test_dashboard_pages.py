@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from runs.query import roots
+from runs.viewers import make_viewer
 from tests.factories import ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,14 +56,23 @@ def test_every_empty_page_says_which_variables_to_set(client):
         assert "export LANGCHAIN_ENDPOINT=http://testserver/api/v1" in html
         assert "export LANGCHAIN_API_KEY=anything" in html
         assert "export LANGCHAIN_PROJECT=my-project" in html
+        assert "export OTEL_EXPORTER_OTLP_ENDPOINT=http://testserver\n" in html
+        assert "export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" in html
+        assert (
+            'export OTEL_EXPORTER_OTLP_HEADERS="Langsmith-Project=my-project"' in html
+        )
 
 
 def test_empty_state_under_require_auth_names_the_key_command(admin_client, settings):
     settings.REQUIRE_AUTH = True
     html = admin_client.get("/traces").content.decode()
     assert (
-        "export LANGCHAIN_API_KEY=&lt;a key from: python manage.py create_api_key&gt;"
-        in html
+        "export LANGCHAIN_API_KEY=&lt;a key from: python3 dev.py manage "
+        "create_api_key NAME&gt;" in html
+    )
+    assert (
+        'export OTEL_EXPORTER_OTLP_HEADERS="Langsmith-Project=my-project,'
+        'x-api-key=KEY"' in html
     )
 
 
@@ -75,10 +85,11 @@ def test_overview_cards_count_traces_runs_and_tokens(client):
     assert cards["stats"]["total_traces"] == 2
     assert cards["stats"]["total_runs"] == 4
     assert cards["stats"]["tokens"]["total"] == 240
-    assert cards["success_rate"] == 0.5
+    assert cards["stats"]["success_rate"] == 0.5
     html = response.content.decode()
     assert '<div class="label">Traces</div><div class="value">2</div>' in html
     assert '<div class="label">Success rate</div><div class="value">50.0%</div>' in html
+    assert '<div class="sub">of 4 finished runs</div>' in html
     assert '<div class="label">p95 latency</div><div class="value">2.00 s</div>' in html
     assert [r["label"] for r in cards["by_model"]] == ["gpt-4o-mini"]
     assert [(r["label"], r["count"]) for r in cards["by_type"]] == [
@@ -272,7 +283,11 @@ def test_projects_page_counts_errors_and_activity(client):
     assert by_name["alpha"]["error_count"] == 2
     assert by_name["quiet"]["run_count"] == 0
     html = response.content.decode()
-    assert '<a href="/traces?project=alpha">alpha</a>' in html
+    assert (
+        '<td class="name"><a href="/?project=alpha" title="Overview of alpha">'
+        "alpha</a>" in html
+    )
+    assert '<a href="/traces?project=alpha">Traces</a>' in html
     assert '<a href="/?project=alpha">Overview</a>' in html
     assert '<span class="muted">never</span>' in html
 
@@ -290,9 +305,13 @@ def test_require_auth_sends_visitors_to_the_login(client, settings):
     settings.REQUIRE_AUTH = True
     response = client.get("/traces?status=error")
     assert response.status_code == 302
-    assert response["Location"] == "/admin/login/?next=/traces%3Fstatus%3Derror"
-    user = User.objects.create_user("viewer", password="pw-123456")
+    assert response["Location"] == "/login/?next=/traces%3Fstatus%3Derror"
+    user = User.objects.create_user("someone", password="pw-123456")
     client.force_login(user)
+    refused = client.get("/traces")
+    assert refused.status_code == 403
+    assert "neither staff nor a viewer" in refused.content.decode()
+    make_viewer(user)
     assert client.get("/traces").status_code == 200
 
 
@@ -331,3 +350,47 @@ def test_only_api_docs_pages_may_run_inline_script(client):
         in (client.get("/redoc")["Content-Security-Policy"])
     )
     assert "unsafe-inline" not in client.get("/traces")["Content-Security-Policy"]
+
+
+def test_success_rate_leaves_running_runs_out_and_says_so(client):
+    for i in range(16):
+        make_trace(f"ok-{i}", status="success")
+    for i in range(4):
+        make_trace(f"bad-{i}", status="error")
+    RunFactory(status="running", end_time=None)
+    stats = client.get("/api/v1/dashboard/stats/summary").json()
+    # 36 successes (16 roots, 16 children, 4 children of failed roots).
+    assert stats["status_distribution"] == {"error": 4 + 4, "running": 1, "success": 32}
+    assert stats["success_rate"] == round(32 / 40, 4)
+    html = client.get("/?range=24h").content.decode()
+    assert '<div class="label">Success rate</div><div class="value">80.0%</div>' in html
+    assert '<div class="sub">of 40 finished runs · 1 running</div>' in html
+
+
+def test_every_overview_card_explains_itself_and_no_card_repeats_another(client):
+    make_trace("a")
+    day = client.get("/?range=24h").content.decode()
+    week = client.get("/?range=7d").content.decode()
+    cards = day.split('<div class="cards">')[1].split('<div class="grid-2">')[0]
+    assert cards.count('<div class="panel card" title="') == 5
+    assert "Runs, last 24 h" not in day
+    assert "Runs, last 24 h" in week
+    assert (
+        'title="Successful runs over finished runs (success + error). Runs still '
+        'running have no outcome yet and are left out."' in day
+    )
+
+
+def test_the_traces_page_says_what_status_and_errors_mean(client):
+    root = make_trace("recovered", status="success")
+    RunFactory(parent=root, project=root.project, status="error", name="flaky tool")
+    html = client.get("/traces").content.decode()
+    assert '<label for="f-status">Trace status</label>' in html
+    assert '<label for="f-err">Has errors</label>' in html
+    assert "Status is the trace's own outcome (its root run)" in html
+    # A trace that recovered from a failed step is not drawn as failed.
+    assert 'class="row-error"' not in html
+    assert (
+        '<span class="t-err" title="Failed runs in this trace (its status is the '
+        "root run's)\">1 error</span>" in html
+    )

@@ -130,7 +130,7 @@ def test_a_run_permalink_opens_its_panel_with_the_chat(client, trace):
     assert response.context["data"]["selected"] == str(llm.id)
     html = response.content.decode()
     assert '<div class="msg msg-system">' in html
-    assert "<span>system</span>" in html
+    assert '<span class="msg-role">system</span>' in html
     assert '<div class="msg-part">Be terse.</div>' in html
     assert '<div class="tc-head">→ weather <span class="muted">c1</span></div>' in html
     assert "<dt>First token</dt><dd>250 ms</dd>" in html

@@ -15,14 +15,14 @@ from tests.live import PRODUCTION_ARGS, ROOT, gunicorn_command
 def _readme_production_command() -> list[str]:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("\n## Production\n", 1)[1].split("\n## ", 1)[0]
-    commands = re.findall(r"^gunicorn .*$", section, re.MULTILINE)
+    commands = re.findall(r"^\.venv/bin/gunicorn .*$", section, re.MULTILINE)
     assert len(commands) == 1, commands
     return shlex.split(commands[0])
 
 
 def test_readme_production_command_is_the_one_the_tests_start():
     command = _readme_production_command()
-    assert command[0] == "gunicorn"
+    assert command[0] == ".venv/bin/gunicorn"
     assert command[1:] == PRODUCTION_ARGS
     assert gunicorn_command(8123)[3:] == [*PRODUCTION_ARGS, "--bind", "127.0.0.1:8123"]
 

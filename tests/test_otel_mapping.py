@@ -518,8 +518,34 @@ def test_error_text_has_exception_type_message_and_stacktrace():
         ],
     )
     assert span_to_run(span)["error"] == (
-        "boom\n\nValueError: bad value\n\nTraceback...\nValueError: bad value"
+        "boom\n\nValueError: bad value\n\nTraceback..."
     )
+
+
+def test_an_exception_with_its_status_description_says_type_and_message_once():
+    stack = (
+        "Traceback (most recent call last):\n  File \"a.py\", line 1\nKeyError: 'x'\n"
+    )
+    span = make_span(
+        status_code=2,
+        status_message="KeyError: 'x'",
+        events=[
+            {
+                "name": "exception",
+                "time_ns": START,
+                "attributes": {
+                    "exception.type": "KeyError",
+                    "exception.message": "'x'",
+                    "exception.stacktrace": stack,
+                },
+            }
+        ],
+    )
+    error = span_to_run(span)["error"]
+    assert error == (
+        "KeyError: 'x'\n\nTraceback (most recent call last):\n  File \"a.py\", line 1"
+    )
+    assert error.count("KeyError") == 1
 
 
 def test_error_status_without_exception_uses_status_message_or_a_default():

@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 
-from dashboard.views.common import dashboard_view
+from dashboard.views.common import dashboard_view, limit_to_project
 from dashboard.views.trace import PREVIEW_TYPES
-from runs.models import Attachment
+from runs.models import Attachment, Run
 
 SANDBOX = {"default-src": [CSP.NONE], "sandbox": True}
 
@@ -23,6 +23,9 @@ SANDBOX = {"default-src": [CSP.NONE], "sandbox": True}
 @csp_override(SANDBOX)
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(Attachment, pk=pk)
+    runs = limit_to_project(request, Run.objects.filter(id=item.run_id))
+    if runs.query.where and not runs.exists():
+        raise Http404("No such attachment.")  # another project's, for this viewer
     inline = request.GET.get("inline") == "1" and item.content_type in PREVIEW_TYPES
     try:
         handle = item.file.open("rb")

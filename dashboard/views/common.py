@@ -1,4 +1,5 @@
-"""What every dashboard page shares: the login rule, the layout's context."""
+"""What every dashboard page shares: the login rule, the project limit of a
+viewer given one project (``runs.viewers``), the layout's context."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from runs.models import Project
+from runs.viewers import can_read, viewer_project
 
 SWITCHER_PROJECTS = 500
 
@@ -20,15 +23,33 @@ View = Callable[..., HttpResponse]
 
 
 def dashboard_view(view: View) -> View:
-    """With REQUIRE_AUTH=true, a page needs a Django login; otherwise it is open."""
+    """With REQUIRE_AUTH=true, a page needs a login of staff or a viewer;
+    otherwise it is open. A viewer limited to a project sees only that one."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if settings.REQUIRE_AUTH and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+        if settings.REQUIRE_AUTH:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not can_read(request.user):
+                return render(request, "dashboard/forbidden.html", status=403)
+        request.project_limit = viewer_project(request.user)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def project_limit(request: HttpRequest) -> Project | None:
+    """The one project this visitor may see, or None for every project."""
+    return getattr(request, "project_limit", None)
+
+
+def limit_to_project(
+    request: HttpRequest, queryset: QuerySet, field: str = "project"
+) -> QuerySet:
+    """``queryset`` narrowed to the visitor's project, if they are limited to one."""
+    limit = project_limit(request)
+    return queryset.filter(**{field: limit.pk}) if limit is not None else queryset
 
 
 def find_project(value: str) -> Project | None:
@@ -58,10 +79,13 @@ def page(
     project = context.get("project")
     if isinstance(project, Project):
         project_name = project.name
+    projects = limit_to_project(request, Project.objects.only("id", "name"), "pk")
     base = {
-        "all_projects": Project.objects.only("id", "name")[:SWITCHER_PROJECTS],
+        "all_projects": projects[:SWITCHER_PROJECTS],
         "project_name": project_name,
         "endpoint": endpoint(request),
+        # OTLP exporters append /v1/traces to the server's base URL.
+        "otlp_endpoint": f"{request.scheme}://{request.get_host()}",
         "require_auth": settings.REQUIRE_AUTH,
     }
     return render(request, template, {**base, **context}, status=status)

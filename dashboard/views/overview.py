@@ -9,7 +9,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from dashboard import charts, selectors
-from dashboard.views.common import dashboard_view, find_project, page
+from dashboard.views.common import (
+    dashboard_view,
+    find_project,
+    limit_to_project,
+    page,
+    project_limit,
+)
 from runs.models import Run
 from runs.query.scope import StatsScope
 from runs.query.stats import summary
@@ -57,6 +63,10 @@ def time_range(request: HttpRequest) -> tuple[str, datetime, datetime, list[str]
 def overview(request: HttpRequest) -> HttpResponse:
     project_param = request.GET.get("project", "")
     project = find_project(project_param)
+    limit = project_limit(request)
+    if limit is not None:
+        # A viewer limited to one project: that one, whatever the URL says.
+        project = limit if project is None or project.pk == limit.pk else None
     key, start, end, errors = time_range(request)
     context = {
         "ranges": list(RANGES),
@@ -71,7 +81,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     if project_param and project is None:
         context["errors"].append(f"No project named {project_param[:100]!r}.")
         return page(request, "dashboard/overview.html", context, status=404)
-    if not Run.objects.exists():
+    if not limit_to_project(request, Run.objects.all()).exists():
         return page(request, "dashboard/overview.html", {**context, "no_runs": True})
     scope = StatsScope(
         project_ids=[project.id] if project else None, start=start, end=end
@@ -81,7 +91,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     finished = stats["total_traces"]
     context.update(
         stats=stats,
-        success_rate=(1 - stats["error_rate"]) if stats["total_runs"] else None,
+        finished_runs=stats["status_distribution"].get("success", 0)
+        + stats["status_distribution"].get("error", 0),
+        running_runs=stats["status_distribution"].get("running", 0),
+        # "Runs, last 24 h" repeats "Runs" when the range is 24 h or shorter.
+        show_last_24h=end - start > timedelta(hours=24),
         runs_chart=charts.runs_chart(series),
         cost_chart=charts.cost_chart(series),
         cost_by_model=charts.share_rows(selectors.cost_breakdown(scope, "model")),

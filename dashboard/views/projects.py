@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from dashboard.views.common import dashboard_view, page
+from dashboard.views.common import dashboard_view, limit_to_project, page
 from runs.models import Project
 from runs.query.stats import project_stats
 
@@ -14,5 +14,5 @@ def projects(request: HttpRequest) -> HttpResponse:
     return page(
         request,
         "dashboard/projects.html",
-        {"projects": project_stats(Project.objects.all())},
+        {"projects": project_stats(limit_to_project(request, Project.objects, "pk"))},
     )

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from dashboard import chat
 from dashboard.jsonview import raw_json
-from dashboard.views.common import dashboard_view, page
+from dashboard.views.common import dashboard_view, limit_to_project, page
 from runs.models import Attachment, Feedback, Run
 from runs.query.trees import run_io, trace_tree
 
@@ -146,10 +146,10 @@ def panel_context(run: Run) -> dict[str, Any]:
     }
 
 
-def _get_run(trace_id: uuid.UUID, run_id: uuid.UUID) -> Run:
+def _get_run(request: HttpRequest, trace_id: uuid.UUID, run_id: uuid.UUID) -> Run:
     # The bodies come once, through run_io(), when the panel is built.
     run = (
-        Run.objects.select_related("project")
+        limit_to_project(request, Run.objects.select_related("project"))
         .defer("inputs", "outputs", "extra", "events", "serialized")
         .filter(id=run_id)
         .first()
@@ -180,7 +180,12 @@ def trace(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
     data = flatten(tree)
     ids = {row[0] for row in data["rows"]}
     selected = str(wanted) if wanted and str(wanted) in ids else tree["root_run_id"]
-    run = _get_run(trace_id, uuid.UUID(selected))
+    try:
+        run = _get_run(request, trace_id, uuid.UUID(selected))
+    except Http404:
+        # Another project's trace, for a viewer limited to one: as if missing.
+        context = {"missing": str(trace_id)}
+        return page(request, "dashboard/trace_missing.html", context, status=404)
     root = data["rows"][0]
     context = {
         "trace_id": str(trace_id),
@@ -204,7 +209,7 @@ def run_panel(
     request: HttpRequest, trace_id: uuid.UUID, run_id: uuid.UUID
 ) -> HttpResponse:
     """The panel of one run, fetched by trace.js when the run is selected."""
-    run = _get_run(trace_id, run_id)
+    run = _get_run(request, trace_id, run_id)
     return render(request, "dashboard/_run_panel.html", panel_context(run))
 
 
@@ -213,7 +218,7 @@ def run_json(
     request: HttpRequest, trace_id: uuid.UUID, run_id: uuid.UUID
 ) -> HttpResponse:
     """A run's full inputs/outputs/extra as a JSON download (for huge payloads)."""
-    run = _get_run(trace_id, run_id)
+    run = _get_run(request, trace_id, run_id)
     body = run_io(run.id) or {}
     response = JsonResponse(
         body, json_dumps_params={"ensure_ascii": False, "indent": 2}

@@ -22,11 +22,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from dashboard import selectors
-from dashboard.views.common import dashboard_view, page
+from dashboard.views.common import dashboard_view, limit_to_project, page
 from runs.models import Run
 from runs.query.filters import SINCE, InvalidFilter, filter_runs
-from runs.query.roots import root_runs
+from runs.query.roots import page_cursor, root_runs, roots_after, trace_models
 
 PAGE_SIZE = 50
 MAX_OFFSET = 10_000
@@ -88,10 +87,6 @@ def _columns(ordering: str) -> list[dict[str, Any]]:
     return columns
 
 
-def _cursor(row: dict[str, Any]) -> str:
-    return f"{row['start_time']}_{row['id']}"
-
-
 def _link(params: QueryDict, **extra: Any) -> str:
     query = params.copy()
     for name, value in extra.items():
@@ -106,11 +101,11 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
     keyset = ordering in ("", "-start_time", "start_time")
     errors: dict[str, list[str]] = {}
     try:
-        queryset = filter_runs(params)
+        queryset = filter_runs(params, limit_to_project(request, Run.objects.all()))
         cursor = request.GET.get("after", "")
         offset = 0
         if keyset and cursor:
-            queryset = selectors.roots_after(
+            queryset = roots_after(
                 queryset, cursor, descending=ordering != "start_time"
             )
         elif not keyset:
@@ -122,7 +117,7 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
         errors = {"after": ["Not a valid page cursor."]}
     if errors:
         return {"errors": errors, "rows": [], "params": params, "columns": []}
-    models = selectors.trace_models([row["trace_id"] for row in result.runs])
+    models = trace_models([row["trace_id"] for row in result.runs])
     rows = result.runs
     stale_before = timezone.now() - timedelta(minutes=settings.STALE_AFTER_MINUTES)
     for row in rows:
@@ -135,7 +130,7 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
     next_link = ""
     if result.has_more:
         if keyset:
-            next_link = _link(params, after=_cursor(rows[-1]))
+            next_link = _link(params, after=page_cursor(rows[-1]))
         elif offset + PAGE_SIZE <= MAX_OFFSET:
             next_link = _link(params, offset=offset + PAGE_SIZE)
     prev_link = ""
@@ -175,7 +170,8 @@ def traces(request: HttpRequest) -> HttpResponse:
     params = table["params"]
     context = {
         **table,
-        "no_runs": not table["rows"] and not Run.objects.exists(),
+        "no_runs": not table["rows"]
+        and not limit_to_project(request, Run.objects.all()).exists(),
         "statuses": [s for s, _ in Run.Status.choices],
         "run_types": RUN_TYPES,
         "since_choices": list(SINCE),

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from runs.access import Access, access_of
 from runs.apikeys import find_active_key
 from runs.ingest.batch import Batch
+from runs.viewers import can_read
 
 
 def key_from_request(request: Any) -> str | None:
@@ -139,7 +140,19 @@ class ApiKeyRequired(BasePermission):
                 _default_to_scope(request, identity.project)
         if not settings.REQUIRE_AUTH:
             return True
-        return isinstance(identity, ApiKey)
+        if isinstance(identity, ApiKey):
+            return True
+        return _signed_in_may(request, view)
+
+
+def _signed_in_may(request: Request, view: Any) -> bool:
+    """A dashboard login (session) may read; only staff may also write."""
+    user = getattr(request, "user", None)
+    if not can_read(user):
+        return False
+    if request.method in SAFE_METHODS or getattr(view, "read_only_safe", False):
+        return True
+    return user.is_staff
 
 
 def _default_to_scope(request: Request, project: str) -> None:

@@ -44,6 +44,7 @@ from runs.ingest.normalize import InvalidField
 from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
 from runs.query import trace_filters
+from runs.query.newest import newest_first
 from runs.query.roots import trace_aggregates
 from runs.query.stats import project_counts
 
@@ -307,6 +308,13 @@ def runs_with_children(
     return rows
 
 
+def _indexed(data: dict[str, Any]) -> bool:
+    """Whether an index already serves this query newest first (else a recent
+    window is read first: ``runs.query.newest``)."""
+    narrowing = ("session", "session_id", "id", "trace", "parent_run")
+    return any(data.get(k) for k in narrowing) or data.get("is_root") is True
+
+
 class RunsQueryView(GenericAPIView):
     queryset = Run.objects.all()
     pagination_class = None
@@ -321,13 +329,17 @@ class RunsQueryView(GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(RunsQueryInput, request.data)
         queryset = query_runs(limit_to_scope(request, Run.objects.all()), data)
+        start = None
         if "cursor" in data:
             start, run_id = decode_cursor(data["cursor"])
             queryset = queryset.filter(
                 Q(start_time__lt=start) | Q(start_time=start, id__lt=run_id)
             )
         limit = data["limit"]
-        page = list(queryset[: limit + 1])
+        if _indexed(data):
+            page = list(queryset[: limit + 1])
+        else:
+            page = newest_first(queryset, limit + 1, before=start)
         more = len(page) > limit
         page = page[:limit]
         next_cursor = (

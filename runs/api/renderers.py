@@ -19,4 +19,16 @@ class ORJSONRenderer(BaseRenderer):
     ) -> bytes:
         if data is None:
             return b""
-        return dumps(data, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_UUID)
+        option = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_UUID
+        # The browsable API asks for indented JSON (renderer_context["indent"]),
+        # as does a client sending "Accept: application/json; indent=2".
+        indent = (renderer_context or {}).get("indent") or _accept_indent(
+            accepted_media_type
+        )
+        if indent:
+            option |= orjson.OPT_INDENT_2
+        return dumps(data, option=option)
+
+
+def _accept_indent(media_type: str | None) -> bool:
+    return bool(media_type) and "indent=" in media_type

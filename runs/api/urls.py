@@ -6,9 +6,11 @@ from agentspy import health
 from runs.api import dashboard_views, export_views, ingest_views, langsmith_views
 from runs.api import schema as _schema  # noqa: F401 - registers OpenAPI extensions
 from runs.api.help_pages import with_help
+from runs.api.root import ApiRootView
 from runs.otel.views import OTLPTracesView
 
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("info", ingest_views.InfoView.as_view(), name="info"),
     path(
         "runs/multipart",

@@ -112,8 +112,13 @@ def _error(span: Span) -> str | None:
         attrs = event["attributes"]
         kind = attrs.get("exception.type") or "Exception"
         text = f"{kind}: {attrs.get('exception.message') or ''}".rstrip(": ")
-        if attrs.get("exception.stacktrace"):
-            text += "\n\n" + str(attrs["exception.stacktrace"]).rstrip()
+        stack = str(attrs.get("exception.stacktrace") or "").rstrip()
+        # A Python traceback ends with "Type: message" again: said once, above.
+        head, _, last = stack.rpartition("\n")
+        if head and last.strip() == text:
+            stack = head.rstrip()
+        if stack:
+            text += "\n\n" + stack
         texts.append(text)
     if span.status_message and span.status_message not in "\n".join(texts):
         texts.insert(0, span.status_message)

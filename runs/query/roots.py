@@ -12,6 +12,7 @@ a figure nobody reads past "10,000+". When the count is cut short or skipped,
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import BooleanField, Count, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
+from django.utils.dateparse import parse_datetime
 
 from runs.models import Run
 from runs.query.counts import bounded_count
@@ -211,3 +213,42 @@ def root_runs(
         has_more=has_more,
         total_capped=capped,
     )
+
+
+def trace_models(trace_ids: list[str]) -> dict[str, list[str]]:
+    """The model names used anywhere in each trace (LLM calls are descendants)."""
+    if not trace_ids:
+        return {}
+    found: dict[str, list[str]] = defaultdict(list)
+    rows = (
+        Run.objects.filter(trace_id__in=[uuid.UUID(t) for t in trace_ids])
+        .exclude(model_name="")
+        .values_list("trace_id", "model_name")
+        .distinct()
+        .order_by("trace_id", "model_name")
+    )
+    for trace_id, model in rows:
+        found[str(trace_id)].append(model)
+    return found
+
+
+def roots_after(queryset: QuerySet, cursor: str, descending: bool) -> QuerySet:
+    """Keyset page: roots strictly past ``cursor`` (``<iso time>_<run id>``).
+
+    Raises ValueError for a cursor that is not one (see ``page_cursor``).
+    """
+    time_text, _, id_text = cursor.rpartition("_")
+    when = parse_datetime(time_text)
+    run_id = uuid.UUID(id_text)
+    if when is None:
+        raise ValueError("bad cursor time")
+    if descending:
+        return queryset.filter(
+            Q(start_time__lt=when) | Q(start_time=when, id__lt=run_id)
+        )
+    return queryset.filter(Q(start_time__gt=when) | Q(start_time=when, id__gt=run_id))
+
+
+def page_cursor(row: dict[str, Any]) -> str:
+    """The keyset cursor that ``roots_after`` takes, from a ``root_row``."""
+    return f"{row['start_time']}_{row['id']}"

@@ -158,6 +158,8 @@ def summary(scope: StatsScope) -> dict[str, Any]:
         "runs_last_24h": sum(c["runs"] for h, c in hourly.items() if h >= last_day),
         "error_runs": error_runs,
         "error_rate": round(error_runs / total, 4) if total else 0.0,
+        # Successes over finished runs: running runs have no outcome yet.
+        "success_rate": _success_rate(by_status),
         "status_distribution": _positive(by_status),
         "run_type_distribution": _positive(by_type),
         "project_distribution": [
@@ -183,6 +185,13 @@ def summary(scope: StatsScope) -> dict[str, Any]:
         "time_series": _series(hourly, start, scope.end or now),
         "recent_projects": recent_projects,
     }
+
+
+def _success_rate(by_status: dict[str, int]) -> float | None:
+    """Successful runs over finished (successful or failed) runs; None if none."""
+    success = by_status.get(Run.Status.SUCCESS, 0)
+    finished = success + by_status.get(Run.Status.ERROR, 0)
+    return round(success / finished, 4) if finished > 0 else None
 
 
 def _positive(counts: dict[str, int]) -> dict[str, int]:

@@ -268,3 +268,74 @@ def test_time_to_first_render_of_the_traces_page_and_a_10000_run_trace(web, caps
         )
     assert tree_ms < 30_000
     assert expand_ms < 2_000
+
+
+def test_the_traces_filter_bar_fits_one_row_at_1400_px_with_its_placeholder(web):
+    agent_trace()
+    page = web.page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    web.go("/traces")
+    tops = page.eval_on_selector_all(
+        "form.filters > *:not([type=hidden])",
+        "els => els.map(e => Math.round(e.getBoundingClientRect().top))",
+    )
+    assert len(set(tops)) == 1, tops
+    search = page.locator("form.filters input[type=search]")
+    placeholder_fits = search.evaluate(
+        "el => { const c = document.createElement('canvas').getContext('2d');"
+        " c.font = getComputedStyle(el).font;"
+        " return c.measureText(el.placeholder).width < el.clientWidth - 8; }"
+    )
+    assert placeholder_fits
+    labels = page.eval_on_selector_all(
+        "form.filters .field > label",
+        "els => els.map(l => { const i = l.nextElementSibling.getBoundingClientRect();"
+        " const r = l.getBoundingClientRect(); return r.right <= i.left + 1; })",
+    )
+    assert labels and all(labels)  # each label beside its input, not above it
+    web.shot("traces-filter-bar-1400")
+
+
+def test_the_trace_header_stays_one_line_and_tool_names_keep_their_case(web):
+    from tests.browser.seed import lc
+    from tests.factories import RunFactory
+
+    root, llm, _ = agent_trace("a-very-long-trace-name-" * 8)
+    RunFactory(
+        parent=llm,
+        project=root.project,
+        name="ChatOpenAI",
+        run_type="llm",
+        inputs={
+            "messages": [
+                [
+                    lc(
+                        "ToolMessage",
+                        content="-3C, snow",
+                        name="get_weather",
+                        tool_call_id="call_1",
+                    )
+                ]
+            ]
+        },
+    )
+    page = web.page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    web.go(f"/traces/{root.trace_id}")
+    page.wait_for_selector("html[data-tree-ready]")
+    button = page.locator(".trace-head button[data-copy]")
+    box = button.bounding_box()
+    line = float(button.evaluate("b => parseFloat(getComputedStyle(b).lineHeight)"))
+    assert box["height"] < 2 * line
+    head = page.locator(".trace-head").bounding_box()
+    assert head["height"] < 60
+    page.locator(".tree-row:not([hidden])").nth(0).click()
+    admin_link = page.locator(".run-panel header a", has_text="Admin")
+    admin_link.wait_for()
+    assert admin_link.bounding_box()["height"] < 2 * line
+    web.shot("trace-head-long-name")
+    page.locator(".tree-row:not([hidden])").nth(3).click()
+    header = page.locator(".msg-tool .msg-head").first
+    header.wait_for()
+    assert header.inner_text().split("\n")[1:] == ["get_weather", "↩ call_1"]
+    web.shot("trace-tool-message")

@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from runs.dumpfiles import open_for_writing
 from runs.export import stream_export
+from runs.management.cli import TIME_FORMATS, parse_time, plural, unknown_project
 from runs.models import Project, Run
 from runs.query.filters import SINCE, InvalidFilter, filter_runs
 
@@ -58,10 +59,14 @@ class Command(BaseCommand):
         )
         filters.add_argument("--run-type", help="chain, llm, tool, ...")
         filters.add_argument(
-            "--start-time-gte", metavar="TIME", help="Started at or after (ISO-8601)."
+            "--start-time-gte",
+            metavar="TIME",
+            help=f"Started at or after: {TIME_FORMATS}.",
         )
         filters.add_argument(
-            "--start-time-lte", metavar="TIME", help="Started at or before (ISO-8601)."
+            "--start-time-lte",
+            metavar="TIME",
+            help=f"Started at or before: {TIME_FORMATS}.",
         )
         filters.add_argument("--since", choices=list(SINCE), help="Recent window.")
         filters.add_argument(
@@ -101,8 +106,8 @@ class Command(BaseCommand):
         elapsed = max(time.monotonic() - started, 1e-9)
         self.stderr.write(
             self.style.SUCCESS(
-                f"Exported {total:,} runs ({written / 1e6:,.1f} MB {format} before "
-                f"compression) in {elapsed:.1f}s, {total / elapsed:,.0f} runs/s."
+                f"Exported {plural(total, 'run')} ({written / 1e6:,.1f} MB {format} "
+                f"before compression) in {elapsed:.1f}s, {total / elapsed:,.0f} runs/s."
             )
         )
 
@@ -119,6 +124,10 @@ class Command(BaseCommand):
             for opt, param in FILTER_OPTIONS.items()
             if options.get(opt) not in (None, "")
         }
+        for name in ("start_time_gte", "start_time_lte"):
+            if name in params:
+                option = f"--{name.replace('_', '-')}"
+                params[name] = parse_time(params[name], option=option).isoformat()
         base = Run.objects.all()
         if params.get("status") == "stale":
             # Stale is derived from the time, not stored: see Run.stale_q.
@@ -126,7 +135,7 @@ class Command(BaseCommand):
             del params["status"]
         project = params.get("project")
         if project and not Project.objects.filter(_by_name_or_id(project)).exists():
-            raise CommandError(f"--project: unknown project {project!r}.")
+            raise CommandError(unknown_project([project]))
         try:
             return filter_runs(params, base)
         except InvalidFilter as exc:

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from runs.dumpfiles import open_for_reading
 from runs.importing import ImportReport, import_jsonl
+from runs.management.cli import plural
 
 SHOWN_ERRORS = 50
 
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                     stream,
                     chunk_size=batch_size,
                     dry_run=dry_run,
-                    progress=self._progress,
+                    progress=self._progress_checked if dry_run else self._progress,
                 )
         except OSError as exc:
             # Missing files and corrupt .gz/.zst streams both end here.
@@ -58,9 +59,9 @@ class Command(BaseCommand):
         verb = "Would import" if dry_run else "Imported"
         self.stdout.write(
             self.style.SUCCESS(
-                f"{verb} {report.imported:,} runs ({report.new:,} new, "
+                f"{verb} {plural(report.imported, 'run')} ({report.new:,} new, "
                 f"{report.imported - report.new:,} already present) from "
-                f"{report.lines:,} lines in {elapsed:.1f}s, "
+                f"{plural(report.lines, 'line')} in {elapsed:.1f}s, "
                 f"{report.imported / elapsed:,.0f} runs/s."
             )
         )
@@ -69,11 +70,16 @@ class Command(BaseCommand):
                 self.stderr.write(f"line {error.line}: {error.message}")
             if len(report.rejected) > SHOWN_ERRORS:
                 self.stderr.write(f"... and {len(report.rejected) - SHOWN_ERRORS} more")
-            raise CommandError(f"{len(report.rejected):,} line(s) rejected.")
+            raise CommandError(f"{plural(len(report.rejected), 'line')} rejected.")
 
-    def _progress(self, report: ImportReport) -> None:
+    def _progress(self, report: ImportReport, verb: str = "imported") -> None:
         self.stdout.write(
-            f"\r{report.lines:,} lines read, {report.imported:,} runs imported",
+            f"\r{plural(report.lines, 'line')} read, "
+            f"{plural(report.imported, 'run')} {verb}",
             ending="",
         )
         self.stdout.flush()
+
+    def _progress_checked(self, report: ImportReport) -> None:
+        # A dry run stores nothing: its progress must not say "imported".
+        self._progress(report, verb="valid")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -11,19 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from runs import purge
+from runs.management.cli import AGE_FORMATS, TIME_FORMATS, parse_age, parse_time, plural
 from runs.purge import Criteria, Outcome, PurgeError
-
-
-def parse_date(text: str) -> datetime:
-    """``YYYY-MM-DD`` (midnight UTC) or an ISO-8601 time (UTC when naive)."""
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise CommandError(
-            f"--before: {text!r} is not a date; use YYYY-MM-DD or an ISO-8601 "
-            "time such as 2026-01-31T12:00:00Z."
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def megabytes(size: int) -> str:
@@ -45,10 +33,12 @@ class Command(BaseCommand):
         when.add_argument(
             "--older-than",
             metavar="AGE",
-            help="Root started more than AGE ago: 30d, 12h, 90m, 2w, 45s.",
+            help=f"Root started more than AGE ago: {AGE_FORMATS}.",
         )
         when.add_argument(
-            "--before", metavar="DATE", help="Root started before DATE (UTC)."
+            "--before",
+            metavar="TIME",
+            help=f"Root started before TIME: {TIME_FORMATS}.",
         )
         when.add_argument(
             "--retention",
@@ -124,12 +114,9 @@ class Command(BaseCommand):
                 return
         else:
             if older_than is not None:
-                try:
-                    cutoff = timezone.now() - purge.parse_duration(older_than)
-                except PurgeError as exc:
-                    raise CommandError(f"--older-than: {exc}") from exc
+                cutoff = timezone.now() - parse_age(older_than, option="--older-than")
             else:
-                cutoff = parse_date(before or "")
+                cutoff = parse_time(before or "", option="--before")
             plans = [Criteria(before=cutoff, projects=projects, status=status)]
 
         if dry_run:
@@ -144,11 +131,14 @@ class Command(BaseCommand):
             traces += planned.traces
             runs += planned.runs
             self.stdout.write(
-                f"Would delete {planned.traces:,} traces ({planned.runs:,} runs) "
-                f"{criteria.describe()}."
+                f"Would delete {plural(planned.traces, 'trace')} "
+                f"({plural(planned.runs, 'run')}) {criteria.describe()}."
             )
         if len(plans) > 1:
-            self.stdout.write(f"Would delete {traces:,} traces ({runs:,} runs) in all.")
+            self.stdout.write(
+                f"Would delete {plural(traces, 'trace')} ({plural(runs, 'run')}) "
+                "in all."
+            )
 
     def _purge(self, plans: list[Criteria], *, batch_size: int, pause: float) -> None:
         before = purge.usage()
@@ -157,7 +147,7 @@ class Command(BaseCommand):
         for criteria in plans:
             expected = purge.plan(criteria).traces
             self.stdout.write(
-                f"Deleting {expected:,} traces {criteria.describe()} "
+                f"Deleting {plural(expected, 'trace')} {criteria.describe()} "
                 f"in batches of {batch_size:,}"
             )
             done = purge.purge(
@@ -173,8 +163,9 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
-                f"Deleted {total.traces:,} traces ({total.runs:,} runs, "
-                f"{total.feedback:,} feedback, {total.attachments:,} attachments) "
+                f"Deleted {plural(total.traces, 'trace')} "
+                f"({plural(total.runs, 'run')}, {total.feedback:,} feedback, "
+                f"{plural(total.attachments, 'attachment')}) "
                 f"in {elapsed:.1f}s."
             )
         )

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from runs.apikeys import ApiKeyError, matching_keys, revoke_api_keys
+from runs.apikeys import ApiKeyError, keys_to_revoke, revoke_api_keys
 
 
 class Command(BaseCommand):
@@ -22,23 +22,26 @@ class Command(BaseCommand):
             help="Revoke every active key matching (several keys may share a name).",
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="Show what would be revoked."
+            "--dry-run",
+            action="store_true",
+            help="Show what the same command without --dry-run would revoke.",
         )
 
     def handle(
         self, *, key: str, allow_many: bool, dry_run: bool, **options: Any
     ) -> None:
+        # A dry run goes through the same checks, so it refuses what the real
+        # run refuses (several keys matching without --all, say).
+        action = keys_to_revoke if dry_run else revoke_api_keys
+        try:
+            keys = action(name_or_prefix=key, allow_many=allow_many)
+        except ApiKeyError as exc:
+            raise CommandError(str(exc)) from exc
         if dry_run:
-            keys = matching_keys(key)
-            if not keys:
-                raise CommandError(f"No active API key is named or prefixed {key!r}.")
             for api_key in keys:
                 self.stdout.write(f"Would revoke {api_key.name} ({api_key.prefix}…)")
             return
-        try:
-            revoked = revoke_api_keys(name_or_prefix=key, allow_many=allow_many)
-        except ApiKeyError as exc:
-            raise CommandError(str(exc)) from exc
+        revoked = keys
         for api_key in revoked:
             self.stdout.write(
                 self.style.SUCCESS(f"Revoked {api_key.name} ({api_key.prefix}…)")
