@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from runs.models import Project, Run
 from runs.query import trace_filters
+from runs.query.filter_language import FilterError, compile_filter
 from runs.query.scope import StatsScope
 
 SINCE = {
@@ -92,6 +93,30 @@ class StrictBooleanField(forms.CharField):
         if value in self.FALSE:
             return False
         raise forms.ValidationError("Expected true or false.")
+
+
+class FilterExpressionField(forms.CharField):
+    """A LangSmith filter-language expression, compiled to a ``Q`` once here."""
+
+    def __init__(self, *args: Any, scope: str = "run", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+
+    def clean(self, value: Any) -> Q | None:
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        try:
+            return compile_filter(value, scope=self.scope)
+        except FilterError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class FilterExpressionFilter(django_filters.Filter):
+    field_class = FilterExpressionField
+
+    def filter(self, qs: QuerySet, value: Q | None) -> QuerySet:
+        return qs if value is None else qs.filter(value)
 
 
 class StrictBooleanFilter(django_filters.Filter):
@@ -159,6 +184,16 @@ class RunFilter(django_filters.FilterSet):
         method="filter_latency", min_value=0, max_value=10**12
     )
     trace_ids = UUIDListFilter(method="filter_trace_ids")
+    filter = FilterExpressionFilter(
+        help_text="LangSmith filter language on the runs listed, e.g. "
+        'and(eq(run_type, "llm"), gt(latency, 5)).'
+    )
+    trace_filter = FilterExpressionFilter(
+        scope="trace", help_text="Filter language on the root run of each trace."
+    )
+    tree_filter = FilterExpressionFilter(
+        scope="tree", help_text="Filter language on any run of each trace."
+    )
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES, method="filter_ordering"
     )
