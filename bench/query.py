@@ -20,9 +20,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS_MS = {"roots": 150, "search": 150, "hierarchy": 1000, "stats": 300}
+TARGETS_MS = {
+    "roots": 150,
+    "search": 150,
+    "filter": 150,
+    "hierarchy": 1000,
+    "stats": 300,
+}
 
 
 def main() -> int:
@@ -127,6 +134,51 @@ def main() -> int:
             post(
                 "runs/query",
                 {"session": [support_bot], "query": "Rotterdam", "limit": 100},
+            ),
+        ),
+        (
+            "filter",
+            "filter: llm slower than 5 s, one project",
+            post(
+                "runs/query",
+                {
+                    "session": [support_bot],
+                    "filter": 'and(eq(run_type, "llm"), gt(latency, 5))',
+                    "limit": 100,
+                },
+            ),
+        ),
+        (
+            "filter",
+            "tree_filter: traces with a tool",
+            post(
+                "runs/query",
+                {
+                    "session": [support_bot],
+                    "is_root": True,
+                    "tree_filter": 'eq(name, "send_email")',
+                    "limit": 100,
+                },
+            ),
+        ),
+        (
+            "filter",
+            "filter: metadata key/value pair",
+            post(
+                "runs/query",
+                {
+                    "filter": 'and(eq(metadata_key, "user_id"), '
+                    'eq(metadata_value, "user-4242"))',
+                    "limit": 100,
+                },
+            ),
+        ),
+        (
+            "filter",
+            "roots API filter= (trace roots)",
+            get(
+                "dashboard/runs/roots?project=support-bot&filter="
+                + quote('and(eq(status, "error"), gt(latency, 5))')
             ),
         ),
         ("search", "search, Chinese", get("dashboard/runs/roots?search=主要条款")),

@@ -12,17 +12,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import (
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-)
+from django.db.models import Exists, F, FloatField, Func, OuterRef, Q
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -34,7 +27,12 @@ from django.utils.dateparse import parse_datetime
 
 from runs.models import Feedback, Run
 from runs.query.filter_language import Attr, Call, FilterError, Value
-from runs.query.json_match import JsonEntryMatch, TagMatch, like_condition
+from runs.query.json_match import (
+    JsonEntryMatch,
+    TagMatch,
+    like_condition,
+    metadata_match,
+)
 from runs.query.search import RunTextMatch, SearchText
 from runs.query.trace_filters import TraceScan
 
@@ -100,9 +98,31 @@ OPERATORS = {
 }
 STATUSES = {"success": "success", "error": "error", "pending": "running"}
 STATUSES["running"] = "running"
-LATENCY = ExpressionWrapper(
-    F("end_time") - F("start_time"), output_field=DurationField()
-)
+
+
+class LatencySeconds(Func):
+    """End minus start in seconds, as the index ``run_type_latency`` holds it."""
+
+    output_field = FloatField()
+
+    def __init__(self) -> None:
+        super().__init__(F("start_time"), F("end_time"))
+
+    def _columns(self, compiler: Any) -> tuple[str, str]:
+        start, _ = compiler.compile(self.get_source_expressions()[0])
+        end, _ = compiler.compile(self.get_source_expressions()[1])
+        return start, end
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        start, end = self._columns(compiler)
+        return f"((julianday({end}) - julianday({start})) * 86400.0)", []
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        start, end = self._columns(compiler)
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})))", []
+
+
+LATENCY = LatencySeconds()
 LOOKUPS = {"gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte", "eq": "exact"}
 EXPRESSION_LOOKUPS = {
     "gt": GreaterThan,
@@ -223,7 +243,7 @@ def _comparison(node: Call, attribute: Attribute, value: Value) -> Q:
             statuses.append(STATUSES[item])
         return _field_q(field, node, statuses)
     if kind == "latency":
-        seconds = [timedelta(seconds=_as_number(v, value)) for v in items]
+        seconds = [float(_as_number(v, value)) for v in items]
         if node.op in ORDER:
             return Q(EXPRESSION_LOOKUPS[node.op](LATENCY, seconds[0]))
         return Q(end_time__isnull=False) & _combine(
@@ -309,6 +329,8 @@ def _pair_q(family: str, conditions: list[tuple[str, str, list[Any], Value]]) ->
         like_condition(kind, op, [_entry_text(v, at) for v in items])
         for kind, op, items, at in conditions
     ]
+    if family == "metadata":
+        return Q(metadata_match(parts))
     return Q(JsonEntryMatch(column, path, parts))
 
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.db import connection
 from django.db.models import BooleanField, F, Func
+from django.db.models.lookups import Lookup
 
 from runs.query.search import like_pattern
 
@@ -151,3 +153,69 @@ class TagMatch(Func):
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         column, _ = compiler.compile(self.get_source_expressions()[0])
         return f"{column} @> %s::jsonb", [orjson.dumps([self.tag]).decode()]
+
+
+# Above this many matching entries a metadata filter walks the runs instead of
+# listing them (the lookup and sort of 5,000 runs costs what the walk costs).
+SET_LIMIT = 5_000
+
+
+def _indexable(conditions: list[EntryCondition]) -> bool:
+    """Whether ``runs_run_metadata``'s key-first primary key answers these."""
+    keys = [c for c in conditions if c.target == "key"]
+    return bool(keys) and all(
+        c.op in ("eq", "in") and None not in c.texts for c in conditions
+    )
+
+
+class MetadataTableMatch(Lookup):
+    """SQLite: runs listed in ``runs_run_metadata`` with a matching entry.
+
+    A lookup rather than a function, so SQLite sees a bare ``id IN (...)``
+    (a function would be compared with ``= 1``) and plans it as a list of
+    primary-key lookups.
+    """
+
+    lookup_name = "in_metadata_entries"
+    prepare_rhs = False
+
+    def __init__(self, conditions: list[EntryCondition]) -> None:
+        super().__init__(F("id"), tuple(conditions))
+
+    def where(self) -> tuple[str, list[Any]]:
+        parts, params = [], []
+        for condition in self.rhs:
+            sql, more = condition.sql(f"m.{condition.target}")
+            parts.append(sql)
+            params.extend(more)
+        return " AND ".join(parts), params
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        column, _ = compiler.compile(self.lhs)
+        where, params = self.where()
+        return (
+            f"{column} IN (SELECT m.run_id FROM runs_run_metadata AS m WHERE {where})",
+            params,
+        )
+
+
+def metadata_match(conditions: list[EntryCondition]) -> Func | Lookup:
+    """The cheapest exact plan for a metadata pair on this database.
+
+    SQLite: few matching entries (at most ``SET_LIMIT``, counted through the
+    entry table's primary key) are looked up by run id; many are found by
+    walking the runs, where matches are common enough to fill a page soon.
+    """
+    match = JsonEntryMatch("extra", "metadata", conditions)
+    if connection.vendor != "sqlite" or not _indexable(conditions):
+        return match
+    table = MetadataTableMatch(conditions)
+    where, params = table.where()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM runs_run_metadata AS m "  # noqa: S608
+            f"WHERE {where} LIMIT %s)",
+            [*params, SET_LIMIT + 1],
+        )
+        (count,) = cursor.fetchone()
+    return table if count <= SET_LIMIT else match
