@@ -51,8 +51,8 @@ SQLITE_METADATA = [
     "INSERT OR IGNORE INTO runs_run_metadata "
     f"{_entries('runs_run', source='runs_run, ')}",
 ]
-SQLITE_LATENCY = "((julianday(end_time) - julianday(start_time)) * 86400.0)"
-PG_LATENCY = "(EXTRACT(EPOCH FROM (end_time - start_time)))"
+SQLITE_LATENCY = "round((julianday(end_time) - julianday(start_time)) * 86400.0, 3)"
+PG_LATENCY = "(round(EXTRACT(EPOCH FROM (end_time - start_time)), 3)::double precision)"
 FORWARDS = {
     "sqlite": [
         f"CREATE INDEX IF NOT EXISTS run_type_latency ON runs_run (run_type, {SQLITE_LATENCY})",

@@ -113,13 +113,18 @@ class LatencySeconds(Func):
         end, _ = compiler.compile(self.get_source_expressions()[1])
         return start, end
 
+    # Milliseconds, as LangSmith shows latency: julianday()'s doubles are off
+    # by up to ~40 us, which would make gte(latency, 3) miss a 3.000 s run.
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         start, end = self._columns(compiler)
-        return f"((julianday({end}) - julianday({start})) * 86400.0)", []
+        return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)", []
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         start, end = self._columns(compiler)
-        return f"(EXTRACT(EPOCH FROM ({end} - {start})))", []
+        return (
+            f"(round(EXTRACT(EPOCH FROM ({end} - {start})), 3)::double precision)",
+            [],
+        )
 
 
 LATENCY = LatencySeconds()
@@ -230,7 +235,10 @@ def _comparison(node: Call, attribute: Attribute, value: Value) -> Q:
     if kind == "number":
         return _field_q(field, node, [_as_number(v, value) for v in items])
     if kind == "time":
-        return _field_q(field, node, [_as_time(v, value) for v in items])
+        times = [None if v is None else _as_time(v, value) for v in items]
+        if node.op in ORDER and times[0] is None:
+            raise _fail(f"{node.op}(...) compares with a time, not null", value)
+        return _field_q(field, node, times)
     if kind == "status":
         statuses = []
         for item in items:

@@ -30,10 +30,12 @@ GRAMMAR = r"""
 call: NAME "(" [arg ("," arg)*] ")"
 ?arg: call
     | NAME -> attribute
-    | value
-?value: STRING -> string
+    | scalar
+    | "[" [item ("," item)*] "]" -> array
+?item: scalar
+    | NAME -> constant
+?scalar: STRING -> string
     | NUMBER -> number
-    | "[" [value ("," value)*] "]" -> array
 STRING: /"(?:[^"\\]|\\.)*"/ | /'(?:[^'\\]|\\.)*'/
 NUMBER: /[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
@@ -104,6 +106,15 @@ class _ToTree(Transformer):
             return Value(CONSTANTS[str(name)], _pos(name))
         return Attr(str(name), _pos(name))
 
+    def constant(self, name: Token) -> Value:
+        if name not in CONSTANTS:
+            raise FilterError(
+                f"unexpected {str(name)!r} in a list; expected a quoted string, "
+                "a number, true, false or null",
+                _pos(name),
+            )
+        return Value(CONSTANTS[str(name)], _pos(name))
+
     def string(self, token: Token) -> Value:
         return Value(_unquote(str(token)), _pos(token))
 
@@ -112,17 +123,24 @@ class _ToTree(Transformer):
         is_int = re.fullmatch(r"[+-]?\d+", text)
         return Value(int(text) if is_int else float(text), _pos(token))
 
-    def array(self, *items: Value | None) -> Value:
+    @v_args(meta=True, inline=False)
+    def array(self, meta: Any, items: list[Value | None]) -> Value:
         values = [item for item in items if item is not None]
+        position = meta.start_pos + 1
         if len(values) > MAX_LIST_ITEMS:
-            raise FilterError(f"a list holds at most {MAX_LIST_ITEMS} values")
-        position = values[0].position if values else 0
+            raise FilterError(f"a list holds at most {MAX_LIST_ITEMS} values", position)
         return Value([item.value for item in values], position)
 
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=True)
+    return Lark(
+        GRAMMAR,
+        parser="lalr",
+        lexer="basic",
+        maybe_placeholders=True,
+        propagate_positions=True,
+    )
 
 
 def _expected(names: set[str]) -> str:

@@ -112,7 +112,9 @@ class JsonEntryMatch(Func):
             if text in ("true", "false"):
                 shapes.append(orjson.dumps({key: text == "true"}).decode())
             sql = " OR ".join(f"{target} @> %s::jsonb" for _ in shapes)
-            return f"({sql})", shapes
+            # Never NULL (a run without metadata is a plain false), so that
+            # not(...) keeps such runs as SQLite's EXISTS does.
+            return f"(({sql}) AND {target} IS NOT NULL)", shapes
         objects = f"CASE WHEN jsonb_typeof({target}) = 'object' THEN {target} END"
         where, params = self._where("e.key", "e.value")
         return (
@@ -162,8 +164,9 @@ SET_LIMIT = 5_000
 
 def _indexable(conditions: list[EntryCondition]) -> bool:
     """Whether ``runs_run_metadata``'s key-first primary key answers these."""
-    keys = [c for c in conditions if c.target == "key"]
-    return bool(keys) and all(
+    # A key alone may have a null or nested value, which the table leaves out.
+    targets = {c.target for c in conditions}
+    return targets == {"key", "value"} and all(
         c.op in ("eq", "in") and None not in c.texts for c in conditions
     )
 
