@@ -117,7 +117,8 @@ def names(expression, scope="run"):
         ('in(feedback_key, ["tone", "x"])', ["root"]),
         ("lt(feedback_score, 0.5)", ["root"]),
         (
-            'and(eq(run_type, "llm"), eq(feedback_key, "accuracy"), eq(metadata_key, "other"))',
+            'and(eq(run_type, "llm"), eq(feedback_key, "accuracy"), '
+            'eq(metadata_key, "other"))',
             ["llm"],
         ),
         (
@@ -195,12 +196,14 @@ def test_the_metadata_table_follows_updates_and_deletes(runs):
         ("eq(name, 5)", "At position 10: expected a quoted string, got 5"),
         (
             'gt(name, "a")',
-            "At position 1: name does not take gt(...); expected one of eq, neq, in, search",
+            "At position 1: name does not take gt(...); "
+            "expected one of eq, neq, in, search",
         ),
         ('has(name, "a")', "At position 1: name does not take has(...)"),
         (
             'eq(status, "done")',
-            "At position 12: status is one of 'success', 'error', 'pending', 'running', not 'done'",
+            "At position 12: status is one of 'success', 'error', 'pending', "
+            "'running', not 'done'",
         ),
         (
             'eq(is_root, "yes")',
