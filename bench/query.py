@@ -175,10 +175,10 @@ def main() -> int:
         ),
         (
             "filter",
-            "roots API filter= (trace roots)",
+            "roots API filter= (errors tagged prod)",
             get(
                 "dashboard/runs/roots?project=support-bot&filter="
-                + quote('and(eq(status, "error"), gt(latency, 5))')
+                + quote('and(eq(status, "error"), has(tags, "prod"))')
             ),
         ),
         ("search", "search, Chinese", get("dashboard/runs/roots?search=主要条款")),
