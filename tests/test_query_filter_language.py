@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from runs.models import Run
-from runs.query import json_match
+from runs.query import filter_expressions
 from runs.query.filter_language import FilterError, compile_filter
 from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
 
@@ -169,7 +169,7 @@ def test_trace_and_tree_scopes_select_runs_by_their_trace(runs):
 def test_the_metadata_table_and_the_walk_select_the_same_runs(runs, monkeypatch):
     expression = 'and(eq(metadata_key, "user_id"), in(metadata_value, ["u-1", "u-2"]))'
     listed = names(expression)
-    monkeypatch.setattr(json_match, "SET_LIMIT", 0)
+    monkeypatch.setattr(filter_expressions, "SET_LIMIT", 0)
     assert names(expression) == listed == ["llm", "root"]
 
 

@@ -1,6 +1,7 @@
 """What each attribute of the filter language means, as query expressions.
 
-``ATTRIBUTES`` is the one table of the language's attributes. A pair family
+``ATTRIBUTES`` is the one table of the language's attributes (a new Run field
+joins the language with one line here). A pair family
 (``metadata_key``/``metadata_value``, ``feedback_key``/``feedback_score``,
 ``input_key``/``input_value``, ``output_key``/``output_value``) matches as a
 pair: the comparisons of one family inside one ``and(...)`` must hold for the
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Exists, F, FloatField, Func, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -26,15 +27,14 @@ from django.db.models.lookups import (
 from django.utils.dateparse import parse_datetime
 
 from runs.models import Feedback, Run
-from runs.query.filter_language import Attr, Call, FilterError, Value
-from runs.query.json_match import (
+from runs.query.filter_expressions import (
     JsonEntryMatch,
+    LatencySeconds,
     TagMatch,
     like_condition,
     metadata_match,
 )
-from runs.query.search import RunTextMatch, SearchText
-from runs.query.trace_filters import TraceScan
+from runs.query.filter_language import Call, FilterError, Value
 
 ORDER = ("gt", "gte", "lt", "lte")
 EQUALITY = ("eq", "neq", "in")
@@ -96,35 +96,13 @@ OPERATORS = {
     "value": (*EQUALITY, "search"),
     "score": COMPARISONS,
 }
-STATUSES = {"success": "success", "error": "error", "pending": "running"}
-STATUSES["running"] = "running"
-
-
-class LatencySeconds(Func):
-    """End minus start in seconds, as the index ``run_type_latency`` holds it."""
-
-    output_field = FloatField()
-
-    def __init__(self) -> None:
-        super().__init__(F("start_time"), F("end_time"))
-
-    def _columns(self, compiler: Any) -> tuple[str, str]:
-        start, _ = compiler.compile(self.get_source_expressions()[0])
-        end, _ = compiler.compile(self.get_source_expressions()[1])
-        return start, end
-
-    # Milliseconds, as LangSmith shows latency: julianday()'s doubles are off
-    # by up to ~40 us, which would make gte(latency, 3) miss a 3.000 s run.
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        start, end = self._columns(compiler)
-        return f"round((julianday({end}) - julianday({start})) * 86400.0, 3)", []
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        start, end = self._columns(compiler)
-        return (
-            f"(round(EXTRACT(EPOCH FROM ({end} - {start})), 3)::double precision)",
-            [],
-        )
+# LangSmith says "pending" for what is stored as "running"; both are accepted.
+STATUSES = {
+    "success": "success",
+    "error": "error",
+    "pending": "running",
+    "running": "running",
+}
 
 
 LATENCY = LatencySeconds()
@@ -135,14 +113,12 @@ EXPRESSION_LOOKUPS = {
     "lt": LessThan,
     "lte": LessThanOrEqual,
 }
-COMBINATORS = ("and", "or", "not")
 # Pair family -> (JSON column, path of the object whose entries are matched).
 JSON_FAMILIES = {
     "metadata": ("extra", "metadata"),
     "inputs": ("inputs", ""),
     "outputs": ("outputs", ""),
 }
-COMPARATORS = ("eq", "neq", "gt", "gte", "lt", "lte", "has", "search", "in")
 
 
 def _recorded(attribute: Attribute) -> bool:
@@ -156,18 +132,18 @@ def _recorded(attribute: Attribute) -> bool:
 KNOWN = {name: a for name, a in ATTRIBUTES.items() if _recorded(a)}
 
 
-def _fail(message: str, node: Any) -> FilterError:
+def fail(message: str, node: Any) -> FilterError:
     return FilterError(message, getattr(node, "position", None))
 
 
-def _values(node: Call, value: Value) -> list[Any]:
+def values_of(node: Call, value: Value) -> list[Any]:
     """The value of a comparison as a list (``in`` takes a list, others one)."""
     if node.op == "in":
         if not isinstance(value.value, list) or not value.value:
-            raise _fail('in(...) expects a non-empty list such as ["a", "b"]', value)
+            raise fail('in(...) expects a non-empty list such as ["a", "b"]', value)
         return value.value
     if isinstance(value.value, list):
-        raise _fail(f"{node.op}(...) expects one value, not a list", value)
+        raise fail(f"{node.op}(...) expects one value, not a list", value)
     return [value.value]
 
 
@@ -184,18 +160,18 @@ def _as_uuid(value: Any, at: Value) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise _fail(f"{str(value)[:60]!r} is not a UUID", at) from None
+        raise fail(f"{str(value)[:60]!r} is not a UUID", at) from None
 
 
 def _as_number(value: Any, at: Value) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(f"expected a number, got {_show(value)}", at)
+        raise fail(f"expected a number, got {_show(value)}", at)
     return value
 
 
-def _as_text(value: Any, at: Value) -> str:
+def as_text(value: Any, at: Value) -> str:
     if not isinstance(value, str):
-        raise _fail(f"expected a quoted string, got {_show(value)}", at)
+        raise fail(f"expected a quoted string, got {_show(value)}", at)
     return value
 
 
@@ -207,7 +183,7 @@ def _as_time(value: Any, at: Value) -> datetime:
         except ValueError:
             parsed = None
     if parsed is None:
-        raise _fail(f"expected an ISO-8601 time, got {_show(value)}", at)
+        raise fail(f"expected an ISO-8601 time, got {_show(value)}", at)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -225,25 +201,25 @@ def _field_q(field: str, node: Call, items: list[Any]) -> Q:
     )
 
 
-def _comparison(node: Call, attribute: Attribute, value: Value) -> Q:
+def comparison_q(node: Call, attribute: Attribute, value: Value) -> Q:
     kind, field = attribute.kind, attribute.field
-    items = _values(node, value)
+    items = values_of(node, value)
     if kind == "uuid":
         return _field_q(field, node, [_as_uuid(v, value) for v in items])
     if kind == "text":
-        return _field_q(field, node, [_as_text(v, value) for v in items])
+        return _field_q(field, node, [as_text(v, value) for v in items])
     if kind == "number":
         return _field_q(field, node, [_as_number(v, value) for v in items])
     if kind == "time":
         times = [None if v is None else _as_time(v, value) for v in items]
         if node.op in ORDER and times[0] is None:
-            raise _fail(f"{node.op}(...) compares with a time, not null", value)
+            raise fail(f"{node.op}(...) compares with a time, not null", value)
         return _field_q(field, node, times)
     if kind == "status":
         statuses = []
         for item in items:
             if item not in STATUSES:
-                raise _fail(
+                raise fail(
                     f"status is one of {', '.join(map(repr, STATUSES))}, "
                     f"not {_show(item)}",
                     value,
@@ -259,71 +235,33 @@ def _comparison(node: Call, attribute: Attribute, value: Value) -> Q:
         )
     if kind == "root":
         if items[0] not in (True, False):
-            raise _fail(
+            raise fail(
                 f"is_root compares with true or false, not {_show(items[0])}", value
             )
         return Q(parent__isnull=items[0] == (node.op == "eq"))
     if kind == "error":
         return _combine(node, _error_q(value), items)
     # tags
-    return _combine(node, lambda t: Q(TagMatch(_as_text(t, value))), items)
+    return _combine(node, lambda t: Q(TagMatch(as_text(t, value))), items)
 
 
 def _error_q(at: Value) -> Callable[[Any], Q]:
     def make(value: Any) -> Q:
         if value is None:
             return Q(error__isnull=True) | Q(error="")
-        return Q(error=_as_text(value, at))
+        return Q(error=as_text(value, at))
 
     return make
 
 
-def _operands(node: Call) -> tuple[Attribute, str, Value]:
-    if len(node.args) != 2:
-        raise _fail(f"{node.op}(...) takes an attribute and a value", node)
-    attr, value = node.args
-    if not isinstance(attr, Attr):
-        raise _fail(f"{node.op}(...) expects an attribute name first", attr)
-    if not isinstance(value, Value):
-        raise _fail(f"{node.op}(...) expects a value second, not a call", value)
-    attribute = KNOWN.get(attr.name)
-    if attribute is None:
-        raise _fail(
-            f"unknown attribute {attr.name!r}; expected one of "
-            f"{', '.join(sorted(KNOWN))}",
-            attr,
-        )
-    allowed = OPERATORS[attribute.kind]
-    if node.op not in allowed:
-        raise _fail(
-            f"{attr.name} does not take {node.op}(...); expected one of "
-            f"{', '.join(allowed)}",
-            node,
-        )
-    return attribute, attr.name, value
-
-
-def _search(node: Call) -> Q:
-    if len(node.args) == 1 and isinstance(node.args[0], Value):
-        text = _as_text(node.args[0].value, node.args[0]).strip()
-        if not text:
-            raise _fail("search(...) needs some text", node.args[0])
-        return Q(RunTextMatch(SearchText(text)))
-    attribute, name, value = _operands(node)
-    text = _as_text(value.value, value)
-    if attribute.kind in ("text", "error"):
-        return Q(**{f"{attribute.field}__icontains": text})
-    return _pair_q(attribute.family, [(attribute.kind, node.op, [text], value)])
-
-
-def _pair_q(family: str, conditions: list[tuple[str, str, list[Any], Value]]) -> Q:
+def pair_q(family: str, conditions: list[tuple[str, str, list[Any], Value]]) -> Q:
     """One entry (or feedback row) meeting every condition."""
     if family == "feedback":
         feedback = Feedback.objects.filter(run_id=OuterRef("id"))
         for kind, op, items, at in conditions:
             field = "key" if kind == "key" else "score"
             if kind == "key":
-                items = [_as_text(v, at) for v in items]
+                items = [as_text(v, at) for v in items]
             else:
                 items = [_as_number(v, at) for v in items]
             if op == "search":
@@ -349,72 +287,4 @@ def _entry_text(value: Any, at: Value) -> str | None:
         return "true" if value else "false"
     if isinstance(value, str | int | float):
         return str(value)
-    raise _fail(f"expected a string or a number, got {_show(value)}", at)
-
-
-def _is_pair(node: Any) -> bool:
-    if not isinstance(node, Call) or node.op not in COMPARATORS:
-        return False
-    if not node.args or not isinstance(node.args[0], Attr):
-        return False
-    attribute = KNOWN.get(node.args[0].name)
-    return attribute is not None and bool(attribute.family) and len(node.args) == 2
-
-
-def _and(node: Call) -> Q:
-    families: dict[str, list[tuple[str, str, list[Any], Value]]] = {}
-    q = Q()
-    for arg in node.args:
-        if _is_pair(arg):
-            attribute, _, value = _operands(arg)
-            families.setdefault(attribute.family, []).append(
-                (attribute.kind, arg.op, _values(arg, value), value)
-            )
-        else:
-            q &= to_q(arg)
-    for family, conditions in families.items():
-        q &= _pair_q(family, conditions)
-    return q
-
-
-def to_q(node: Any) -> Q:
-    """A syntax tree (``filter_language.parse``) as a ``Q`` over runs."""
-    if not isinstance(node, Call):
-        raise _fail('expected a call such as eq(name, "x")', node)
-    op = node.op
-    if op in ("and", "or"):
-        if not node.args:
-            raise _fail(f"{op}(...) needs at least one condition", node)
-        if op == "and":
-            return _and(node)
-        q = Q()
-        for arg in node.args:
-            q |= to_q(arg)
-        return q
-    if op == "not":
-        if len(node.args) != 1:
-            raise _fail("not(...) takes exactly one condition", node)
-        return ~to_q(node.args[0])
-    if op == "search":
-        return _search(node)
-    if op not in COMPARATORS:
-        raise _fail(
-            f"unknown operator {op!r}; expected one of "
-            f"{', '.join(COMBINATORS + COMPARATORS)}",
-            node,
-        )
-    if _is_pair(node):
-        attribute, _, value = _operands(node)
-        return _pair_q(
-            attribute.family, [(attribute.kind, op, _values(node, value), value)]
-        )
-    attribute, _, value = _operands(node)
-    return _comparison(node, attribute, value)
-
-
-def trace_scope(condition: Q, scope: str) -> Q:
-    """Runs whose trace's root (``"trace"``) or any run (``"tree"``) matches."""
-    runs = Run.objects.filter(trace_id=OuterRef("trace_id"))
-    if scope == "trace":
-        runs = runs.filter(parent__isnull=True)
-    return Q(TraceScan(runs.filter(condition).order_by()))
+    raise fail(f"expected a string or a number, got {_show(value)}", at)

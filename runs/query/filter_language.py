@@ -230,7 +230,7 @@ def compile_filter(text: str, *, scope: str = "run") -> Q:
     trace's root matches) or ``"tree"`` (runs of a trace where any run
     matches), LangSmith's ``filter``, ``trace_filter`` and ``tree_filter``.
     """
-    from runs.query.filter_attributes import to_q, trace_scope
+    from runs.query.filter_compiler import to_q, trace_scope
 
     condition = to_q(parse(text))
     return condition if scope == "run" else trace_scope(condition, scope)
