@@ -108,6 +108,11 @@ def names(expression, scope="run"):
             ["llm", "still going"],
         ),
         ('eq(metadata_key, "deep")', ["root"]),
+        ('and(eq(metadata_key, "user_id"), eq(metadata_value, null))', []),
+        (
+            'and(eq(metadata_key, "user_id"), neq(metadata_value, null))',
+            ["llm", "root"],
+        ),
         ('and(eq(input_key, "question"), search(input_value, "spät"))', ["root"]),
         ('and(eq(output_key, "answer"), eq(output_value, "Zwölf Uhr"))', ["root"]),
         ('eq(output_key, "answer")', ["llm", "root"]),

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Q
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 32
@@ -194,11 +194,6 @@ def parse(text: str) -> Call:
     _check_shape(text)
     try:
         tree = _parser().parse(text)
-    except UnexpectedEOF as exc:
-        raise FilterError(
-            f"the expression ends early; expected {_expected(set(exc.expected))}",
-            len(text) + 1,
-        ) from None
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         names = set(getattr(exc, "expected", None) or ())
