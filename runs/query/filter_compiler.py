@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import OuterRef, Q
 
 from runs.models import Run
+from runs.query import trace_filters
 from runs.query.filter_attributes import (
     KNOWN,
     OPERATORS,
@@ -60,7 +61,9 @@ def _search(node: Call) -> Q:
         text = as_text(node.args[0].value, node.args[0]).strip()
         if not text:
             raise fail("search(...) needs some text", node.args[0])
-        return Q(RunTextMatch(SearchText(text)))
+        # A run matches only inside a trace that matches: the trace filter
+        # narrows a rare word through the search index first.
+        return trace_filters.with_text(text) & Q(RunTextMatch(SearchText(text)))
     attribute, name, value = _operands(node)
     text = as_text(value.value, value)
     if attribute.kind in ("text", "error"):
