@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS_MS = {
@@ -30,6 +31,7 @@ TARGETS_MS = {
     "stats": 300,
     "cost": 150,
     "page": 300,
+    "filter": 150,
 }
 # The first overview of a new server process: its own interpreter, so nothing
 # (URL modules, templates, connections, rollups) is warm.
@@ -190,6 +192,51 @@ def main() -> int:
             post(
                 "runs/query",
                 {"session": [support_bot], "query": "refund", "limit": 100},
+            ),
+        ),
+        (
+            "filter",
+            "filter: llm slower than 5 s, one project",
+            post(
+                "runs/query",
+                {
+                    "session": [support_bot],
+                    "filter": 'and(eq(run_type, "llm"), gt(latency, 5))',
+                    "limit": 100,
+                },
+            ),
+        ),
+        (
+            "filter",
+            "tree_filter: traces with a tool",
+            post(
+                "runs/query",
+                {
+                    "session": [support_bot],
+                    "is_root": True,
+                    "tree_filter": 'eq(name, "send_email")',
+                    "limit": 100,
+                },
+            ),
+        ),
+        (
+            "filter",
+            "filter: metadata key/value pair",
+            post(
+                "runs/query",
+                {
+                    "filter": 'and(eq(metadata_key, "user_id"), '
+                    'eq(metadata_value, "user-4242"))',
+                    "limit": 100,
+                },
+            ),
+        ),
+        (
+            "filter",
+            "roots API filter= (errors tagged prod)",
+            get(
+                "dashboard/runs/roots?project=support-bot&filter="
+                + quote('and(eq(status, "error"), has(tags, "prod"))')
             ),
         ),
         ("search", "search, Chinese", get("dashboard/runs/roots?search=主要条款")),

@@ -172,9 +172,14 @@ def test_runs_query_filters(api):
     full = api.post("runs/query", {"id": [str(roots[0].id)]}).json()["runs"][0]
     assert full["child_run_ids"] == [str(roots[0].children.get().id)]
     assert full["parent_run_ids"] == []
-    dsl = api.post("runs/query", {"filter": 'eq(name, "x")'})
+    assert names({"filter": 'eq(name, "r1")'}) == ["r1"]
+    assert names({"tree_filter": 'eq(run_type, "llm")'}) == ["child", "r0"]
+    assert names({"trace_filter": 'eq(name, "r0")'}) == ["child", "r0"]
+    dsl = api.post("runs/query", {"filter": 'eq(name, "x"'})
     assert dsl.status_code == 400
-    assert list(dsl.json()) == ["filter"]
+    assert dsl.json() == {
+        "filter": ["At position 13: the expression ends early; expected ')' or ','"]
+    }
 
 
 def test_feedback_routes(api):

@@ -44,6 +44,8 @@ FILTER_PARAMS = (
     "has_error",
     "min_cost",
     "max_cost",
+    "filter",
+    "tree_filter",
     "ordering",
 )
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")

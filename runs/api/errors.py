@@ -23,4 +23,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     # settings, and runs.api.parsers imports this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    from runs.query.filters import InvalidFilter
+
+    if isinstance(exc, InvalidFilter):
+        # The query layer's own error (a bad filter value or expression): a
+        # 400 naming the parameter, from every route that filters.
+        exc = exceptions.ValidationError(exc.errors)
     return drf_exception_handler(exc, context)

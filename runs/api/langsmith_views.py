@@ -43,9 +43,9 @@ from runs.api.serializers import (
 from runs.ingest.normalize import InvalidField
 from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
-from runs.query import trace_filters
 from runs.query.newest import newest_first
 from runs.query.roots import trace_aggregates
+from runs.query.run_query import query_runs
 from runs.query.stats import project_counts
 
 ARRAY_OF_OBJECTS = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
@@ -251,38 +251,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return datetime.fromisoformat(start), uuid.UUID(run_id)
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise ValidationError({"cursor": "Not a cursor this server issued."}) from None
-
-
-def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
-    """Apply a ``/runs/query`` body to ``queryset``, newest first."""
-    sessions = list(data.get("session", []))
-    if "session_id" in data:
-        sessions.append(data["session_id"])
-    if sessions:
-        queryset = queryset.filter(project_id__in=sessions)
-    if data.get("id"):
-        queryset = queryset.filter(id__in=data["id"])
-    if "trace" in data:
-        queryset = queryset.filter(trace_id=data["trace"])
-    if "parent_run" in data:
-        queryset = queryset.filter(parent_id=data["parent_run"])
-    if "is_root" in data:
-        queryset = queryset.filter(parent__isnull=data["is_root"])
-    if "run_type" in data:
-        queryset = queryset.filter(run_type=data["run_type"])
-    if "error" in data:
-        errored = Q(status=Run.Status.ERROR)
-        queryset = queryset.filter(errored if data["error"] else ~errored)
-    if "start_time" in data:
-        queryset = queryset.filter(start_time__gte=data["start_time"])
-    if "end_time" in data:
-        queryset = queryset.filter(end_time__lte=data["end_time"])
-    if data.get("query", "").strip():
-        scope = trace_filters.projects_of(queryset)
-        queryset = queryset.filter(
-            trace_filters.with_text(data["query"].strip(), scope)
-        )
-    return queryset.order_by("-start_time", "-id")
 
 
 def runs_with_children(

@@ -114,11 +114,6 @@ class RunsQueryInput(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate(self, attrs):
-        for name in ("filter", "trace_filter", "tree_filter"):
-            if attrs.get(name):
-                raise serializers.ValidationError(
-                    {name: "The LangSmith filter language is not supported here."}
-                )
         if attrs.get("reference_example"):
             raise serializers.ValidationError(
                 {"reference_example": "Datasets are not supported here."}

@@ -29,6 +29,7 @@ from django.utils import timezone
 from runs.ingest.normalize import TIME_RANGE, bounded_utc
 from runs.models import Project, Run
 from runs.query import trace_filters
+from runs.query.filter_language import FilterError, compile_filter
 from runs.query.scope import StatsScope
 
 SINCE = {
@@ -116,6 +117,30 @@ class StrictBooleanField(forms.CharField):
         raise forms.ValidationError("Expected true or false.")
 
 
+class FilterExpressionField(forms.CharField):
+    """A LangSmith filter-language expression, compiled to a ``Q`` once here."""
+
+    def __init__(self, *args: Any, scope: str = "run", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope = scope
+
+    def clean(self, value: Any) -> Q | None:
+        value = (super().clean(value) or "").strip()
+        if not value:
+            return None
+        try:
+            return compile_filter(value, scope=self.scope)
+        except FilterError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class FilterExpressionFilter(django_filters.Filter):
+    field_class = FilterExpressionField
+
+    def filter(self, qs: QuerySet, value: Q | None) -> QuerySet:
+        return qs if value is None else qs.filter(value)
+
+
 class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
 
@@ -193,6 +218,16 @@ class RunFilter(django_filters.FilterSet):
         help_text="Traces that cost at most this many US dollars (roots' trace cost).",
     )
     trace_ids = UUIDListFilter(method="filter_trace_ids")
+    filter = FilterExpressionFilter(
+        help_text="LangSmith filter language on the runs listed, e.g. "
+        'and(eq(run_type, "llm"), gt(latency, 5)).'
+    )
+    trace_filter = FilterExpressionFilter(
+        scope="trace", help_text="Filter language on the root run of each trace."
+    )
+    tree_filter = FilterExpressionFilter(
+        scope="tree", help_text="Filter language on any run of each trace."
+    )
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES, method="filter_ordering"
     )

@@ -339,3 +339,41 @@ def test_the_trace_header_stays_one_line_and_tool_names_keep_their_case(web):
     header.wait_for()
     assert header.inner_text().split("\n")[1:] == ["get_weather", "↩ call_1"]
     web.shot("trace-tool-message")
+
+
+def test_traces_filter_boxes_take_the_filter_language(web):
+    agent_trace("oslo-agent", project="alpha", ago=30)
+    agent_trace("failing-agent", project="alpha", status="error", ago=60)
+    web.go("/traces")
+    page = web.page
+    rows = page.locator("#traces-table tbody tr")
+    assert rows.count() == 2
+
+    page.fill("#f-tree", 'and(eq(name, "get_weather"), neq(error, null))')
+    with page.expect_navigation():
+        page.press("#f-tree", "Enter")
+    assert [t.strip() for t in rows.locator("td.name a").all_inner_texts()] == [
+        "failing-agent"
+    ]
+    assert page.input_value("#f-tree") == (
+        'and(eq(name, "get_weather"), neq(error, null))'
+    )
+    web.shot("traces-filter-language")
+
+    page.fill("#f-tree", "")
+    page.fill("#f-expr", 'and(eq(status, "success"), gt(latency, 2)')
+    with page.expect_navigation():
+        page.press("#f-expr", "Enter")
+    assert page.locator(".errors-list").inner_text() == (
+        "filter: At position 42: the expression ends early; expected ')' or ','"
+    )
+    web.shot("traces-filter-language-error")
+    # The page answers a bad filter with a 400, which Chromium logs: expected.
+    assert [p for p in web.problems if "status of 400" in p] == [web.problems.pop()]
+
+    page.fill("#f-expr", 'and(eq(status, "success"), gt(latency, 2))')
+    with page.expect_navigation():
+        page.press("#f-expr", "Enter")
+    assert [t.strip() for t in rows.locator("td.name a").all_inner_texts()] == [
+        "oslo-agent"
+    ]

@@ -30,6 +30,9 @@ FILTER_OPTIONS = {
     "tags": "tags",
     "model": "model",
     "has_error": "has_error",
+    "filter": "filter",
+    "trace_filter": "trace_filter",
+    "tree_filter": "tree_filter",
 }
 FORMATS = ("jsonl", "json", "csv")
 PROGRESS_EVERY = 1 << 20  # bytes between progress lines
@@ -76,6 +79,20 @@ class Command(BaseCommand):
         filters.add_argument("--tags", help="Comma-separated; all must be present.")
         filters.add_argument("--model", help="Traces with a run of this model.")
         filters.add_argument("--has-error", choices=["true", "false"])
+        filters.add_argument(
+            "--filter",
+            metavar="EXPR",
+            help='LangSmith filter language, e.g. \'and(eq(run_type, "llm"), '
+            "gt(latency, 5))'.",
+        )
+        filters.add_argument(
+            "--trace-filter", metavar="EXPR", help="Filter language on trace roots."
+        )
+        filters.add_argument(
+            "--tree-filter",
+            metavar="EXPR",
+            help="Filter language on any run of a trace.",
+        )
 
     def handle(self, *, format: str, output: str | None, **options: Any) -> None:
         queryset = self._queryset(options)
