@@ -45,6 +45,8 @@ class Config:
     log_file: str
     retention_days: int | None
     stale_after_minutes: int
+    trust_x_forwarded: bool = False
+    attachment_url_max_age: int = 3600
 
 
 def _fail(name: str, value: object, why: str) -> ImproperlyConfigured:
@@ -190,4 +192,6 @@ def load(base_dir: Path) -> Config:
         log_file=env.str("LOG_FILE", default=""),
         retention_days=retention_days,
         stale_after_minutes=_positive_int(env, "STALE_AFTER_MINUTES", 60),
+        trust_x_forwarded=_bool(env, "TRUST_X_FORWARDED", False),
+        attachment_url_max_age=_positive_int(env, "ATTACHMENT_URL_MAX_AGE", 3600),
     )

@@ -21,8 +21,11 @@ from runs.ingest import ingest
 from runs.ingest.batch import Batch
 from runs.models import Run
 
-# Multipart feedback parts are enabled from this advertised version on.
-SERVER_VERSION = "0.10.66"
+# The LangSmith version whose API this server speaks. SDKs compare it: multipart
+# feedback parts need 0.8.10, langsmith 0.15's runs/traces/threads resources
+# 0.16.0 and its sessions resource (address resolution) 0.18.0; below that
+# they log a warning on every use.
+SERVER_VERSION = "0.18.0"
 
 
 def info_payload() -> dict[str, Any]:

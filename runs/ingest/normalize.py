@@ -158,7 +158,15 @@ _FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "events": _list,
     "tags": _tags,
     "error": _error,
+    "address": lambda value, key: _address_lrn(value, key),
 }
+
+
+def _address_lrn(value: Any, key: str) -> tuple[str, str]:
+    # Imported here: the addresses module reads projects, which import this one.
+    from runs.ingest.addresses import parse_lrn
+
+    return parse_lrn(value, key)
 
 
 def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:

@@ -162,11 +162,19 @@ class OTLPTracesView(APIView):
         scope = project_scope(request)
         problems = [f"{item}: {message}" for item, message in decoded.rejected]
         runs = []
+        address = _agent_address(request)
         for span in decoded.spans:
             run = span_to_run(span)
-            run["session_name"] = (
-                header_project or named_project(span) or scope or service_project(span)
-            )
+            if address is not None:
+                # The exporter's agent headers address every span of the export.
+                run["address"] = address
+            else:
+                run["session_name"] = (
+                    header_project
+                    or named_project(span)
+                    or scope
+                    or service_project(span)
+                )
             runs.append(run)
         # The stored tree is read and rewritten in one transaction, under the
         # traces' locks (SQLite: the database write lock, taken at BEGIN).
@@ -204,3 +212,16 @@ class OTLPTracesView(APIView):
                 f"{rejected} span(s) rejected: " + "; ".join(problems[:_MAX_MESSAGES])
             )
         return _answer(response, encoding, 200)
+
+
+def _agent_address(request: Request) -> str | None:
+    """The wire address named by the LangSmith OTLP agent headers, if any.
+
+    Checked by the ingest service like a run's ``address`` field, so a bad
+    header is a rejected run naming ``address``, as on the LangSmith routes.
+    """
+    agent_id = request.META.get("HTTP_LANGSMITH_AGENT_ID", "").strip()
+    environment = request.META.get("HTTP_LANGSMITH_AGENT_ENVIRONMENT", "").strip()
+    if not agent_id and not environment:
+        return None
+    return f"lrn:agents/{agent_id}/environments/{environment.lower()}"
