@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from agentspy import health, metrics
+from runs.api.v2.sessions import SessionResolveView
 from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
@@ -45,6 +46,14 @@ urlpatterns = [
         "redoc",
         csp_override(DOCS_CSP)(SpectacularRedocView.as_view(url_name="schema")),
         name="redoc",
+    ),
+    # langsmith 0.15's generated client calls these at the host root, whatever
+    # API_PREFIX is (address resolution kept its /api/v1 path).
+    path("api/v2/", include("runs.api.v2.urls")),
+    path(
+        "api/v1/sessions/resolutions",
+        SessionResolveView.as_view(),
+        name="sessions-resolve",
     ),
     path(api_prefix, include("runs.api.urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.

@@ -15,8 +15,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import agentspy
+from runs.api.auth import limit_to_scope
+from runs.api.langsmith_views import runs_with_children
 from runs.api.parsers import BatchJSONParser, MultipartRunsParser, SingleRunJSONParser
-from runs.api.serializers import run_to_dict
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
 from runs.models import Run
@@ -120,14 +121,8 @@ class RunDetailView(APIView):
 
     @extend_schema(summary="Read one run in LangSmith's shape")
     def get(self, request: Request, run_id: Any) -> Response:
-        run = get_object_or_404(Run, id=run_id)
-        children = [
-            str(i)
-            for i in Run.objects.filter(parent_id=run.id)
-            .order_by("dotted_order")
-            .values_list("id", flat=True)
-        ]
-        return Response(run_to_dict(run, child_run_ids=children))
+        run = get_object_or_404(limit_to_scope(request, Run.objects.all()), id=run_id)
+        return Response(runs_with_children([run], request)[0])
 
     @extend_schema(summary="Update one run (null means not provided)")
     def patch(self, request: Request, run_id: Any) -> Response:

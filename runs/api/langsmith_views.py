@@ -24,6 +24,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from runs.api import links
 from runs.api.auth import limit_to_scope, project_scope
 from runs.api.dashboard_views import params_of, validated
 from runs.api.serializers import (
@@ -268,8 +269,14 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
     return queryset.order_by("-start_time", "-id")
 
 
-def runs_with_children(runs: list[Run]) -> list[dict[str, Any]]:
-    """LangSmith run objects with ``child_run_ids``, children in one query."""
+def runs_with_children(
+    runs: list[Run], request: Request | None = None
+) -> list[dict[str, Any]]:
+    """LangSmith run objects with ``child_run_ids``, children in one query.
+
+    With the request, links are made for the client that asked: ``app_path``
+    for the SDK's ``Run.url`` and ``s3_urls`` for its attachments.
+    """
     children: dict[uuid.UUID, list[str]] = {run.id: [] for run in runs}
     pairs = (
         Run.objects.filter(parent_id__in=list(children))
@@ -278,7 +285,13 @@ def runs_with_children(runs: list[Run]) -> list[dict[str, Any]]:
     )
     for parent_id, child_id in pairs:
         children[parent_id].append(str(child_id))
-    return [run_to_dict(run, child_run_ids=children[run.id]) for run in runs]
+    dicts = [run_to_dict(run, child_run_ids=children[run.id]) for run in runs]
+    if request is not None:
+        attachments = links.s3_urls(request, list(children))
+        for run, body in zip(runs, dicts, strict=True):
+            body["app_path"] = links.sdk_app_path(request, body["app_path"])
+            body["s3_urls"] = attachments.get(run.id, {})
+    return dicts
 
 
 class RunsQueryView(GenericAPIView):
@@ -308,7 +321,10 @@ class RunsQueryView(GenericAPIView):
             encode_cursor(page[-1].start_time, page[-1].id) if more and page else None
         )
         return Response(
-            {"runs": runs_with_children(page), "cursors": {"next": next_cursor}}
+            {
+                "runs": runs_with_children(page, request),
+                "cursors": {"next": next_cursor},
+            }
         )
 
 
