@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from agentspy import health, metrics
+from dashboard.views import shared_run_panel, shared_trace
 from runs.api.v2.sessions import SessionResolveView
 from runs.otel.views import OTLPTracesView
 
@@ -58,5 +59,12 @@ urlpatterns = [
     path(api_prefix, include("runs.api.urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
+    # A shared trace: the page the SDK's share link (/public/<token>/r) opens.
+    path("public/<uuid:token>/r", shared_trace, name="shared-trace"),
+    path(
+        "public/<uuid:token>/r/runs/<uuid:run_id>",
+        shared_run_panel,
+        name="shared-run-panel",
+    ),
     path("", include("dashboard.urls")),
 ]
