@@ -62,7 +62,7 @@ class ListParams(serializers.Serializer):
     cursor = serializers.CharField(required=False, max_length=100)
     name = serializers.CharField(required=False, max_length=255)
     name_contains = serializers.CharField(required=False, max_length=255)
-    metadata = serializers.JSONField(required=False)
+    metadata = serializers.CharField(required=False, max_length=10_000)
     include_stats = serializers.BooleanField(required=False, default=False)
     page_size = serializers.IntegerField(min_value=1, max_value=100, default=20)
     sort_by = serializers.ChoiceField(choices=list(SORTS), default="START_TIME")
@@ -77,9 +77,14 @@ class ListParams(serializers.Serializer):
             raise ValidationError(
                 {"filter": "Project filter expressions are not supported here."}
             )
-        metadata = attrs.get("metadata")
-        if metadata is not None and not isinstance(metadata, dict):
-            raise ValidationError({"metadata": "Expected a JSON object."})
+        if "metadata" in attrs:
+            try:
+                metadata = orjson.loads(attrs["metadata"])
+            except orjson.JSONDecodeError:
+                metadata = None
+            if not isinstance(metadata, dict):
+                raise ValidationError({"metadata": "Expected a JSON object."})
+            attrs["metadata"] = metadata
         return attrs
 
 
