@@ -13,12 +13,10 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from langsmith._internal._beta_decorator import LangSmithDeprecationWarning
-
-T = TypeVar("T")
 
 
 @contextmanager
@@ -45,7 +43,7 @@ def no_sdk_warnings(
     assert not raised, raised
 
 
-def run_async(client: Any, scenario: Callable[[], Awaitable[T]]) -> T:
+def run_async[T](client: Any, scenario: Callable[[], Awaitable[T]]) -> T:
     """Run the v2 calls of ``scenario`` in one event loop, then close their client.
 
     ``Client.runs`` / ``traces`` / ``sessions`` are async resources of one

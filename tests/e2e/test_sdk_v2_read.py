@@ -1,4 +1,4 @@
-"""langsmith 0.15's v2 resources (client.runs, traces, sessions) against a live server."""
+"""langsmith 0.15's v2 resources (runs, traces, sessions) against a live server."""
 
 import uuid
 from datetime import timedelta
