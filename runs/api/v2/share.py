@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import Http404
+import orjson
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -92,10 +93,12 @@ class ShareV1View(APIView):
         return {"run_id": str(run.id), "share_token": str(share.token)}
 
     @extend_schema(summary="The share token of a run's trace, or null")
-    def get(self, request: Request, run_id: uuid.UUID) -> Response:
+    def get(self, request: Request, run_id: uuid.UUID) -> HttpResponse:
         run = _visible_run(request, run_id)
-        return Response(
-            self._body(run, SharedTrace.objects.filter(trace_id=run.trace_id).first())
+        share = SharedTrace.objects.filter(trace_id=run.trace_id).first()
+        # DRF renders None as an empty body; the SDK reads JSON null.
+        return HttpResponse(
+            orjson.dumps(self._body(run, share)), content_type="application/json"
         )
 
     @extend_schema(summary="Share a run's trace", request=ShareV1Input)
