@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,10 +82,12 @@ def main() -> int:
 
         return call
 
-    def post(path: str, body: dict) -> Callable[[], None]:
+    def post(path: str, body: dict, prefix: str | None = None) -> Callable[[], None]:
         def call() -> None:
             response = client.post(
-                f"{api}/{path}", json.dumps(body), content_type="application/json"
+                f"{api if prefix is None else prefix}/{path}",
+                json.dumps(body),
+                content_type="application/json",
             )
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: {response.status_code} {response.content}")
@@ -92,6 +95,13 @@ def main() -> int:
         return call
 
     support_bot = str(Project.objects.get(name="support-bot").id)
+    # What langsmith 0.15's client.runs.query() pages look like (v2 API).
+    v2_page = {"project_ids": [support_bot], "page_size": 100}
+    v2_selects = [
+        "ID", "NAME", "RUN_TYPE", "STATUS", "START_TIME", "END_TIME",
+        "TRACE_ID", "PARENT_RUN_IDS", "TOTAL_TOKENS", "ERROR", "TAGS",
+    ]  # fmt: skip
+    month_ago = (datetime.now(UTC) - timedelta(days=31)).isoformat()
     cases = [
         ("roots", "roots, first page", get("dashboard/runs/roots?limit=50")),
         (
@@ -127,6 +137,34 @@ def main() -> int:
             post(
                 "runs/query",
                 {"session": [support_bot], "query": "Rotterdam", "limit": 100},
+            ),
+        ),
+        (
+            "roots",
+            "v2 runs.query, one project, 1 day",
+            post("runs/query", {**v2_page, "selects": v2_selects}, prefix="/api/v2"),
+        ),
+        (
+            "roots",
+            "v2 runs.query, one project, 30 days",
+            post(
+                "runs/query",
+                {**v2_page, "selects": v2_selects, "min_start_time": month_ago},
+                prefix="/api/v2",
+            ),
+        ),
+        (
+            "roots",
+            "v2 traces.query, one project, 30 days",
+            post(
+                "traces/query",
+                {
+                    "project_id": support_bot,
+                    "page_size": 100,
+                    "selects": v2_selects,
+                    "min_start_time": month_ago,
+                },
+                prefix="/api/v2",
             ),
         ),
         ("search", "search, Chinese", get("dashboard/runs/roots?search=主要条款")),
