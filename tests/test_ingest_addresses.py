@@ -8,7 +8,7 @@ import pytest
 from runs.apikeys import create_api_key
 from runs.models import Project, Run
 from tests.factories import ProjectFactory
-from tests.test_otel_api import CHILD, ROOT, export, pb_span, post, proto_response
+from tests.test_otel_api import CHILD, ROOT, export, pb_span, post, rpc_status
 
 pytestmark = pytest.mark.django_db
 
@@ -106,10 +106,25 @@ def test_otlp_agent_headers_address_every_span(client):
     }
 
 
-def test_a_bad_otlp_agent_header_rejects_the_spans_naming_the_address(client):
+@pytest.mark.parametrize(
+    ("agent_id", "environment", "why"),
+    [
+        ("Bad Id", "production", "the agent id must be"),
+        ("support-bot", "", "the environment must be one of"),
+    ],
+)
+def test_a_bad_otlp_agent_header_refuses_the_export_naming_the_headers(
+    client, agent_id, environment, why
+):
     body = export(pb_span(ROOT))
-    response = post(client, body, HTTP_LANGSMITH_AGENT_ID="Bad Id")
-    result = proto_response(response).partial_success
-    assert result.rejected_spans == 1
-    assert "address: expected an agent address" in result.error_message
+    response = post(
+        client,
+        body,
+        HTTP_LANGSMITH_AGENT_ID=agent_id,
+        HTTP_LANGSMITH_AGENT_ENVIRONMENT=environment,
+    )
+    assert response.status_code == 400
+    message = rpc_status(response).message
+    assert message.startswith("Langsmith-Agent-Id / Langsmith-Agent-Environment: ")
+    assert why in message
     assert not Run.objects.exists()

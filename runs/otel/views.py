@@ -29,8 +29,10 @@ from runs.api.auth import project_scope
 from runs.api.ingest_views import project_guard_for
 from runs.api.parsers import read_body
 from runs.ingest import ingest, store
+from runs.ingest.addresses import check_address, to_lrn
 from runs.ingest.batch import Batch
 from runs.ingest.decoders import DecodeError
+from runs.ingest.normalize import InvalidField
 from runs.otel import tree
 from runs.otel.decode import Decoded, decode_protobuf
 from runs.otel.mapping import named_project, service_project, span_to_run
@@ -162,7 +164,10 @@ class OTLPTracesView(APIView):
         scope = project_scope(request)
         problems = [f"{item}: {message}" for item, message in decoded.rejected]
         runs = []
-        address = _agent_address(request)
+        try:
+            address = _agent_address(request)
+        except InvalidField as exc:
+            return status_response(400, exc.message, encoding)
         for span in decoded.spans:
             run = span_to_run(span)
             if address is not None:
@@ -217,11 +222,18 @@ class OTLPTracesView(APIView):
 def _agent_address(request: Request) -> str | None:
     """The wire address named by the LangSmith OTLP agent headers, if any.
 
-    Checked by the ingest service like a run's ``address`` field, so a bad
-    header is a rejected run naming ``address``, as on the LangSmith routes.
+    The headers address the whole export, so a bad one refuses it (400)
+    naming the headers; the ingest service then treats the address like a
+    run's ``address`` field.
     """
     agent_id = request.META.get("HTTP_LANGSMITH_AGENT_ID", "").strip()
     environment = request.META.get("HTTP_LANGSMITH_AGENT_ENVIRONMENT", "").strip()
     if not agent_id and not environment:
         return None
-    return f"lrn:agents/{agent_id}/environments/{environment.lower()}"
+    try:
+        return to_lrn(check_address(agent_id, environment))
+    except InvalidField as exc:
+        raise InvalidField(
+            "address",
+            f"Langsmith-Agent-Id / Langsmith-Agent-Environment: {exc.message}",
+        ) from None
