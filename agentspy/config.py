@@ -47,6 +47,8 @@ class Config:
     stale_after_minutes: int
     media_root: Path
     price_runs: bool = True
+    trust_x_forwarded: bool = False
+    attachment_url_max_age: int = 3600
 
 
 def _fail(name: str, value: object, why: str) -> ImproperlyConfigured:
@@ -194,4 +196,6 @@ def load(base_dir: Path) -> Config:
         stale_after_minutes=_positive_int(env, "STALE_AFTER_MINUTES", 60),
         price_runs=_bool(env, "PRICE_RUNS", True),
         media_root=Path(env.str("MEDIA_ROOT", default="agentspy-media")).absolute(),
+        trust_x_forwarded=_bool(env, "TRUST_X_FORWARDED", False),
+        attachment_url_max_age=_positive_int(env, "ATTACHMENT_URL_MAX_AGE", 3600),
     )

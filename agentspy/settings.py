@@ -115,6 +115,14 @@ RETENTION_DAYS = CONFIG.retention_days
 STALE_AFTER_MINUTES = CONFIG.stale_after_minutes
 # Price LLM runs at ingest (off: only costs the clients send are stored).
 PRICE_RUNS = CONFIG.price_runs
+# How long an attachment's signed download link (its presigned_url) works.
+ATTACHMENT_URL_MAX_AGE = CONFIG.attachment_url_max_age
+# Behind a reverse proxy, links the server returns (run URLs, share links,
+# attachment URLs) use the proxy's scheme, host and port.
+if CONFIG.trust_x_forwarded:
+    USE_X_FORWARDED_HOST = True
+    USE_X_FORWARDED_PORT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Ingestion reads the stream itself with its own cap; Django's guard would
 # answer 400 before the view can say 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_TRACE_SIZE_BYTES

@@ -11,7 +11,9 @@ from drf_spectacular.views import (
 )
 
 from agentspy import apidocs, health, metrics
+from dashboard.views import shared_run_panel, shared_trace
 from mcpserver.views import MCPView
+from runs.api.v2.sessions import SessionResolveView
 from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
@@ -61,10 +63,25 @@ urlpatterns = [
         apidocs.redoc_bundle,
         name="redoc-bundle",
     ),
+    # langsmith 0.15's generated client calls these at the host root, whatever
+    # API_PREFIX is (address resolution kept its /api/v1 path).
+    path("api/v2/", include("runs.api.v2.urls")),
+    path(
+        "api/v1/sessions/resolutions",
+        SessionResolveView.as_view(),
+        name="sessions-resolve",
+    ),
     path(api_prefix, include("runs.api.urls")),
     # The MCP endpoint: exactly /mcp (clients post to the URL as configured).
     path("mcp", MCPView.as_view(), name="mcp"),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
+    # A shared trace: the page the SDK's share link (/public/<token>/r) opens.
+    path("public/<uuid:token>/r", shared_trace, name="shared-trace"),
+    path(
+        "public/<uuid:token>/r/runs/<uuid:run_id>",
+        shared_run_panel,
+        name="shared-run-panel",
+    ),
     path("", include("dashboard.urls")),
 ]

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -106,10 +107,12 @@ def main() -> int:
 
         return call
 
-    def post(path: str, body: dict) -> Callable[[], None]:
+    def post(path: str, body: dict, prefix: str | None = None) -> Callable[[], None]:
         def call() -> None:
             response = client.post(
-                f"{api}/{path}", json.dumps(body), content_type="application/json"
+                f"{api if prefix is None else prefix}/{path}",
+                json.dumps(body),
+                content_type="application/json",
             )
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: {response.status_code} {response.content}")
@@ -144,6 +147,13 @@ def main() -> int:
         )
         return float(done.stdout.strip().splitlines()[-1])
 
+    # What langsmith 0.15's client.runs.query() pages look like (v2 API).
+    v2_page = {"project_ids": [support_bot], "page_size": 100}
+    v2_selects = [
+        "ID", "NAME", "RUN_TYPE", "STATUS", "START_TIME", "END_TIME",
+        "TRACE_ID", "PARENT_RUN_IDS", "TOTAL_TOKENS", "ERROR", "TAGS",
+    ]  # fmt: skip
+    month_ago = (datetime.now(UTC) - timedelta(days=31)).isoformat()
     cases = [
         ("roots", "roots, first page", get("dashboard/runs/roots?limit=50")),
         (
@@ -237,6 +247,34 @@ def main() -> int:
             get(
                 "dashboard/runs/roots?project=support-bot&filter="
                 + quote('and(eq(status, "error"), has(tags, "prod"))')
+            ),
+        ),
+        (
+            "roots",
+            "v2 runs.query, one project, 1 day",
+            post("runs/query", {**v2_page, "selects": v2_selects}, prefix="/api/v2"),
+        ),
+        (
+            "roots",
+            "v2 runs.query, one project, 30 days",
+            post(
+                "runs/query",
+                {**v2_page, "selects": v2_selects, "min_start_time": month_ago},
+                prefix="/api/v2",
+            ),
+        ),
+        (
+            "roots",
+            "v2 traces.query, one project, 30 days",
+            post(
+                "traces/query",
+                {
+                    "project_id": support_bot,
+                    "page_size": 100,
+                    "selects": v2_selects,
+                    "min_start_time": month_ago,
+                },
+                prefix="/api/v2",
             ),
         ),
         ("search", "search, Chinese", get("dashboard/runs/roots?search=主要条款")),

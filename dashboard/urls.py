@@ -21,4 +21,17 @@ urlpatterns = [
     ),
     path("projects", views.projects, name="projects"),
     path("attachments/<int:pk>", views.attachment, name="attachment"),
+    path("traces/<uuid:trace_id>/share", views.share, name="trace_share"),
+    path("traces/<uuid:trace_id>/unshare", views.unshare, name="trace_unshare"),
+    # The paths the LangSmith SDK builds (get_run_url, Run.url, project.url).
+    path(
+        "o/<str:tenant>/projects/p/<uuid:project_id>/r/<uuid:run_id>",
+        views.langsmith_run,
+        name="langsmith_run",
+    ),
+    path(
+        "o/<str:tenant>/projects/p/<uuid:project_id>",
+        views.langsmith_project,
+        name="langsmith_project",
+    ),
 ]

@@ -43,12 +43,28 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     end_time = models.DateTimeField(null=True, blank=True)
+    # An agent address (LangSmith's ``lrn:agents/<id>/environments/<env>``)
+    # names one project per (agent id, environment); "" for other projects.
+    agent_id = models.CharField(max_length=63, blank=True, default="")
+    agent_environment = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent_id", "agent_environment"],
+                name="project_agent_address",
+                condition=~models.Q(agent_id=""),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind(self) -> str:
+        """LangSmith's session type: an agent's project or a plain one."""
+        return "AGENT" if self.agent_id else "PROJECT"
 
 
 class Run(models.Model):
@@ -252,6 +268,18 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.content_type}, {self.size} bytes)"
+
+
+class SharedTrace(models.Model):
+    """A trace readable without login through its share token."""
+
+    token = models.UUIDField(unique=True, default=uuid.uuid4)
+    trace_id = models.UUIDField(unique=True)
+    project_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.trace_id} ({self.token})"
 
 
 class ApiKey(models.Model):

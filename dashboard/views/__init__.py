@@ -3,11 +3,25 @@
 from dashboard.views.attachments import attachment
 from dashboard.views.overview import overview
 from dashboard.views.projects import projects
+from dashboard.views.shared import (
+    langsmith_project,
+    langsmith_run,
+    share,
+    shared_run_panel,
+    shared_trace,
+    unshare,
+)
 from dashboard.views.trace import run_json, run_panel, trace
 from dashboard.views.traces import traces
 
 __all__ = [
     "attachment",
+    "langsmith_project",
+    "langsmith_run",
+    "share",
+    "shared_run_panel",
+    "shared_trace",
+    "unshare",
     "overview",
     "projects",
     "run_json",

@@ -21,7 +21,8 @@ from django.urls import reverse
 from dashboard import chat
 from dashboard.jsonview import raw_json
 from dashboard.views.common import dashboard_view, limit_to_project, page
-from runs.models import Attachment, Feedback, Run
+from runs.api import links
+from runs.models import Attachment, Feedback, Run, SharedTrace
 from runs.query.trees import run_io, trace_tree
 
 NAME_CHARS = 200
@@ -187,8 +188,11 @@ def trace(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
         context = {"missing": str(trace_id)}
         return page(request, "dashboard/trace_missing.html", context, status=404)
     root = data["rows"][0]
+    share = SharedTrace.objects.filter(trace_id=trace_id).first()
     context = {
         "trace_id": str(trace_id),
+        "panel_base": f"{reverse('dashboard:trace', args=[trace_id])}/runs/",
+        "share_link": links.share_url(request, share.token) if share else None,
         "tree": tree,
         "root": root,
         "root_run": run if selected == root[0] else None,

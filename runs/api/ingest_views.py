@@ -16,14 +16,16 @@ from rest_framework.views import APIView
 
 import agentspy
 from runs.access import Access, access_of
+from runs.api.langsmith_views import runs_with_children
 from runs.api.parsers import BatchJSONParser, MultipartRunsParser, SingleRunJSONParser
-from runs.api.serializers import run_to_dict, with_trace_totals
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
-from runs.query.roots import trace_aggregates
 
-# Multipart feedback parts are enabled from this advertised version on.
-SERVER_VERSION = "0.10.66"
+# The LangSmith version whose API this server speaks. SDKs compare it: multipart
+# feedback parts need 0.8.10, langsmith 0.15's runs/traces/threads resources
+# 0.16.0 and its sessions resource (address resolution) 0.18.0; below that
+# they log a warning on every use.
+SERVER_VERSION = "0.18.0"
 
 
 def info_payload() -> dict[str, Any]:
@@ -118,19 +120,8 @@ class RunDetailView(APIView):
 
     @extend_schema(summary="Read one run in LangSmith's shape")
     def get(self, request: Request, run_id: Any) -> Response:
-        access = access_of(request)
-        run = get_object_or_404(access.runs(), id=run_id)
-        children = [
-            str(i)
-            for i in access.runs()
-            .filter(parent_id=run.id)
-            .order_by("dotted_order")
-            .values_list("id", flat=True)
-        ]
-        row = run_to_dict(run, child_run_ids=children)
-        if run.parent_id is None:
-            with_trace_totals(row, trace_aggregates([run.trace_id]).get(run.trace_id))
-        return Response(row)
+        run = get_object_or_404(access_of(request).runs(), id=run_id)
+        return Response(runs_with_children([run], request)[0])
 
     @extend_schema(summary="Update one run (null means not provided)")
     def patch(self, request: Request, run_id: Any) -> Response:

@@ -25,7 +25,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from runs.access import EVERYTHING, Access, access_of
+from runs.access import EVERYTHING, access_of
+from runs.api import links
 from runs.api.auth import limit_to_scope, project_scope
 from runs.api.dashboard_views import params_of, validated
 from runs.api.serializers import (
@@ -254,9 +255,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def runs_with_children(
-    runs: list[Run], access: Access = EVERYTHING
+    runs: list[Run], request: Request | None = None
 ) -> list[dict[str, Any]]:
-    """LangSmith run objects with ``child_run_ids`` (those ``access`` sees)."""
+    """LangSmith run objects with ``child_run_ids`` (those the caller sees).
+
+    With the request, children are those its access sees, and links are made
+    for the client that asked: ``app_path`` for the SDK's ``Run.url`` and
+    ``s3_urls`` for its attachments.
+    """
+    access = access_of(request) if request is not None else EVERYTHING
     children: dict[uuid.UUID, list[str]] = {run.id: [] for run in runs}
     pairs = (
         access.runs()
@@ -273,6 +280,11 @@ def runs_with_children(
         if run.parent_id is None:
             with_trace_totals(row, totals.get(run.trace_id))
         rows.append(row)
+    if request is not None:
+        attachments = links.s3_urls(request, list(children))
+        for run, body in zip(runs, rows, strict=True):
+            body["app_path"] = links.sdk_app_path(request, body["app_path"])
+            body["s3_urls"] = attachments.get(run.id, {})
     return rows
 
 
@@ -315,7 +327,7 @@ class RunsQueryView(GenericAPIView):
         )
         return Response(
             {
-                "runs": runs_with_children(page, access_of(request)),
+                "runs": runs_with_children(page, request),
                 "cursors": {"next": next_cursor},
             }
         )

@@ -7,6 +7,7 @@ from runs.api import dashboard_views, export_views, ingest_views, langsmith_view
 from runs.api import schema as _schema  # noqa: F401 - registers OpenAPI extensions
 from runs.api.help_pages import with_help
 from runs.api.root import ApiRootView
+from runs.api.v2 import share
 from runs.otel.views import OTLPTracesView
 
 urlpatterns = [
@@ -58,6 +59,18 @@ urlpatterns = [
         name="session-detail",
     ),
     path("runs/query", langsmith_views.RunsQueryView.as_view(), name="runs-query"),
+    path("runs/<uuid:run_id>/share", share.ShareV1View.as_view(), name="run-share"),
+    path("public/<uuid:token>/run", share.PublicRunV1View.as_view(), name="public-run"),
+    path(
+        "public/<uuid:token>/run/<uuid:run_id>",
+        share.PublicRunV1View.as_view(),
+        name="public-run-child",
+    ),
+    path(
+        "public/<uuid:token>/runs/query",
+        share.PublicRunsQueryV1View.as_view(),
+        name="public-runs-query",
+    ),
     path("feedback", langsmith_views.FeedbackListView.as_view(), name="feedback"),
     path(
         "feedback/<uuid:pk>",

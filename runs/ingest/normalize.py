@@ -195,7 +195,15 @@ _FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "prompt_cost": _cost,
     "completion_cost": _cost,
     "total_cost": _cost,
+    "address": lambda value, key: _address_lrn(value, key),
 }
+
+
+def _address_lrn(value: Any, key: str) -> tuple[str, str]:
+    # Imported here: the addresses module reads projects, which import this one.
+    from runs.ingest.addresses import parse_lrn
+
+    return parse_lrn(value, key)
 
 
 def clean_op(kind: str, raw: Any, *, run_id: Any = None) -> RunOp:

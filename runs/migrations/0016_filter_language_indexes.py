@@ -88,6 +88,6 @@ def _run(statements):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("runs", "0014_viewer_scope")]
+    dependencies = [("runs", "0015_agent_address_and_sharing")]
 
     operations = [migrations.RunPython(_run(FORWARDS), _run(BACKWARDS))]

@@ -29,8 +29,10 @@ from runs.api.auth import project_scope
 from runs.api.ingest_views import project_guard_for
 from runs.api.parsers import read_body
 from runs.ingest import ingest, store
+from runs.ingest.addresses import check_address, to_lrn
 from runs.ingest.batch import MAX_ITEMS, Batch
 from runs.ingest.decoders import DecodeError, too_many_items
+from runs.ingest.normalize import InvalidField
 from runs.otel import tree
 from runs.otel.decode import Decoded, decode_protobuf
 from runs.otel.mapping import named_project, service_project, span_to_run
@@ -165,11 +167,22 @@ class OTLPTracesView(APIView):
         scope = project_scope(request)
         problems = [f"{item}: {message}" for item, message in decoded.rejected]
         runs = []
+        try:
+            address = _agent_address(request)
+        except InvalidField as exc:
+            return status_response(400, exc.message, encoding)
         for span in decoded.spans:
             run = span_to_run(span)
-            run["session_name"] = (
-                header_project or named_project(span) or scope or service_project(span)
-            )
+            if address is not None:
+                # The exporter's agent headers address every span of the export.
+                run["address"] = address
+            else:
+                run["session_name"] = (
+                    header_project
+                    or named_project(span)
+                    or scope
+                    or service_project(span)
+                )
             runs.append(run)
         # The stored tree is read and rewritten in one transaction, under the
         # traces' locks (SQLite: the database write lock, taken at BEGIN).
@@ -207,3 +220,23 @@ class OTLPTracesView(APIView):
                 f"{rejected} span(s) rejected: " + "; ".join(problems[:_MAX_MESSAGES])
             )
         return _answer(response, encoding, 200)
+
+
+def _agent_address(request: Request) -> str | None:
+    """The wire address named by the LangSmith OTLP agent headers, if any.
+
+    The headers address the whole export, so a bad one refuses it (400)
+    naming the headers; the ingest service then treats the address like a
+    run's ``address`` field.
+    """
+    agent_id = request.META.get("HTTP_LANGSMITH_AGENT_ID", "").strip()
+    environment = request.META.get("HTTP_LANGSMITH_AGENT_ENVIRONMENT", "").strip()
+    if not agent_id and not environment:
+        return None
+    try:
+        return to_lrn(check_address(agent_id, environment))
+    except InvalidField as exc:
+        raise InvalidField(
+            "address",
+            f"Langsmith-Agent-Id / Langsmith-Agent-Environment: {exc.message}",
+        ) from None
