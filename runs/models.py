@@ -287,3 +287,7 @@ class RunRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:00} {self.run_type}/{self.status}: {self.runs}"
+
+
+# Thread and user rollups live in their own module; imported so Django loads them.
+from runs.thread_models import ThreadRollup, TraceRollup  # noqa: E402, F401

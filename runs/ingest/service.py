@@ -25,7 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from runs.ingest import extract, store
+from runs.ingest import extract, store, thread_locks
 from runs.ingest.batch import Batch, Rejection
 from runs.ingest.extras import (
     feedback_from_payload,
@@ -165,7 +165,11 @@ class _Plan:
         for rid, row in self.rows.items():
             if rid not in self.params:
                 self.params[rid] = self._params(row)
-        store.upsert_params([self.params[rid] for rid in self.accepted()])
+        accepted = self.accepted()
+        thread_locks.lock_threads(self.rows[rid] for rid in accepted)
+        # Trace order: the rollup rows the triggers update are locked in it.
+        accepted.sort(key=lambda rid: str(self.rows[rid].get("trace_id")))
+        store.upsert_params([self.params[rid] for rid in accepted])
 
     def accepted(self) -> list[uuid.UUID]:
         return [rid for rid in self.ids if rid in self.rows]
