@@ -47,6 +47,8 @@ urlpatterns = [
         name="redoc",
     ),
     path(api_prefix, include("runs.api.urls")),
+    # LangSmith's v2 API lives at the host root whatever API_PREFIX is.
+    path("", include("runs.api.v2_thread_urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
     path("", include("dashboard.urls")),

@@ -51,7 +51,7 @@ def test_info_is_the_complete_object_every_sdk_parses(client, api_prefix, settin
     response = client.get(f"{api_prefix}/info")
     assert response.status_code == 200
     assert response.json() == {
-        "version": "0.10.66",
+        "version": "0.18.0",
         "agent_spy_version": "0.1.0",
         "license_expiration_time": None,
         "batch_ingest_config": {

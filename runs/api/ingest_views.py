@@ -22,7 +22,9 @@ from runs.ingest.batch import Batch
 from runs.models import Run
 
 # Multipart feedback parts are enabled from this advertised version on.
-SERVER_VERSION = "0.10.66"
+# langsmith 0.15 warns below 0.16.0 for its v2 resources (threads, runs, traces)
+# and below 0.18.0 for sessions.
+SERVER_VERSION = "0.18.0"
 
 
 def info_payload() -> dict[str, Any]:
