@@ -20,5 +20,8 @@ urlpatterns = [
         name="run_json",
     ),
     path("projects", views.projects, name="projects"),
+    path("threads", views.threads, name="threads"),
+    # Any character may be in a thread id, "/" included (sent as %2F).
+    path("threads/<path:thread_id>", views.thread, name="thread"),
     path("attachments/<int:pk>", views.attachment, name="attachment"),
 ]

@@ -13,7 +13,23 @@ Cost, once runs carry it, is one more summed column in each table (beside
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+
+THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
+
+
+def thread_key(extra: Any) -> str:
+    """The thread a run's metadata names (as the triggers read it), or ""."""
+    metadata = extra.get("metadata") if isinstance(extra, dict) else None
+    if not isinstance(metadata, dict):
+        return ""
+    for key in THREAD_KEYS:
+        value = metadata.get(key)
+        if value not in (None, ""):
+            return str(value)[:255]
+    return ""
 
 
 class TraceRollup(models.Model):

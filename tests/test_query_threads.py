@@ -12,7 +12,7 @@ from runs.ingest.batch import Batch
 from runs.models import Feedback, Project, Run
 from runs.purge import delete_traces
 from runs.query import threads
-from runs.thread_models import ThreadRollup, TraceRollup
+from runs.thread_models import ThreadRollup, TraceRollup, thread_key
 from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -391,8 +391,8 @@ def test_ingest_locks_the_threads_it_touches_on_postgresql():
         {"trace_id": root, "parent_run_id": uuid.uuid4()},
         {"extra": {"metadata": {"session_id": 5}}},
     ]
-    assert thread_locks.thread_key(rows[1]) == "5"
-    assert thread_locks.thread_key({"extra": {"metadata": ["x"]}}) == ""
+    assert thread_key(rows[1]["extra"]) == "5"
+    assert thread_key({"metadata": ["x"]}) == thread_key(None) == ""
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         thread_locks.lock_threads(rows)
     locked = [q["sql"] for q in queries if "pg_advisory_xact_lock" in q["sql"]]

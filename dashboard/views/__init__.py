@@ -3,6 +3,7 @@
 from dashboard.views.attachments import attachment
 from dashboard.views.overview import overview
 from dashboard.views.projects import projects
+from dashboard.views.threads import thread, threads
 from dashboard.views.trace import run_json, run_panel, trace
 from dashboard.views.traces import traces
 
@@ -12,6 +13,8 @@ __all__ = [
     "projects",
     "run_json",
     "run_panel",
+    "thread",
+    "threads",
     "trace",
     "traces",
 ]

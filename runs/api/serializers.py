@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from runs.models import TENANT_ID, Feedback, Project, Run
 from runs.query.roots import DEFAULT_LIMIT, MAX_LIMIT, OPTIONAL_FIELDS
+from runs.thread_models import thread_key
 
 
 def run_to_dict(run: Run, *, child_run_ids: list[str] | None = None) -> dict[str, Any]:
@@ -46,6 +47,8 @@ def run_to_dict(run: Run, *, child_run_ids: list[str] | None = None) -> dict[str
         "in_dataset": False,
         "model_name": run.model_name or None,
         "model_provider": run.model_provider or None,
+        # What the deprecated Client.list_threads groups root runs by.
+        "thread_id": thread_key(run.extra) or None,
     }
 
 

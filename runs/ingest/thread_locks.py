@@ -19,22 +19,9 @@ from typing import Any
 from django.db import connection
 
 from runs.ingest.store import TRACE_LOCK_SPACE
-from runs.thread_models import TraceRollup
+from runs.thread_models import TraceRollup, thread_key
 
 THREAD_LOCK_SPACE = TRACE_LOCK_SPACE + 1
-_KEYS = ("thread_id", "session_id", "conversation_id")
-
-
-def thread_key(row: dict[str, Any]) -> str:
-    """The thread a root run names (as the triggers read it), or ""."""
-    metadata = (row.get("extra") or {}).get("metadata")
-    if not isinstance(metadata, dict):
-        return ""
-    for key in _KEYS:
-        value = metadata.get(key)
-        if value not in (None, ""):
-            return str(value)[:255]
-    return ""
 
 
 def _lock_key(thread: str) -> int:
@@ -47,7 +34,7 @@ def lock_threads(rows: Iterable[dict[str, Any]]) -> None:
     if connection.vendor != "postgresql":
         return
     rows = list(rows)
-    threads = {thread_key(r) for r in rows if not r.get("parent_run_id")}
+    threads = {thread_key(r.get("extra")) for r in rows if not r.get("parent_run_id")}
     traces = {r["trace_id"] for r in rows if isinstance(r.get("trace_id"), uuid.UUID)}
     if traces:
         threads.update(

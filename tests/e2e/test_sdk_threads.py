@@ -165,3 +165,17 @@ def test_a_scoped_key_reads_only_its_projects_threads(live_url, api_prefix, chat
         return own
 
     assert [t.thread_id for t in asyncio.run(calls())] == ["x"]
+
+
+def test_the_deprecated_list_threads_groups_root_runs_by_thread(client, chat):
+    project, roots = chat
+    with pytest.warns(DeprecationWarning):
+        listed = client.list_threads(
+            project_name="chat", start_time=T0 - timedelta(days=1)
+        )
+    assert [(t["thread_id"], t["count"]) for t in listed] == [
+        ("t-3", 1),
+        (ODD, 2),
+        ("t-1", 25),
+    ]
+    assert [r.id for r in listed[1]["runs"]] == [r.id for r in roots[ODD]]
