@@ -22,7 +22,47 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS_MS = {"roots": 150, "search": 150, "hierarchy": 1000, "stats": 300}
+TARGETS_MS = {
+    "roots": 150,
+    "search": 150,
+    "hierarchy": 1000,
+    "stats": 300,
+    "threads": 150,
+    "thread": 300,
+}
+THREADS = 50_000
+LONG_THREAD = 200
+
+
+def ensure_threads(connection, call_command) -> None:
+    """Give a store seeded without threads its 50,000 threads and a long one.
+
+    A store from ``seed_runs --threads 50000 --long-thread 200`` has them; an
+    older one gets a thread id on every root (spread over 50,000 threads,
+    the rollup triggers keep the tables) and one 200-turn thread appended.
+    """
+    from runs.thread_models import ThreadRollup
+
+    if ThreadRollup.objects.count() < THREADS // 2:
+        print(f"spreading the traces over {THREADS:,} threads ...", flush=True)
+        if connection.vendor == "postgresql":
+            sql = (
+                "UPDATE runs_run SET extra = jsonb_set(extra, '{metadata,thread_id}', "
+                f"to_jsonb('thread-' || floor(random() * {THREADS})::int)) "
+                "WHERE parent_run_id IS NULL AND jsonb_typeof(extra -> 'metadata') "
+                "= 'object'"
+            )
+        else:
+            sql = (
+                "UPDATE runs_run SET extra = json_set(extra, '$.metadata.thread_id', "
+                f"'thread-' || (abs(random()) % {THREADS})) "
+                "WHERE parent_run_id IS NULL"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    if not ThreadRollup.objects.filter(thread_id="long-thread").exists():
+        # Another seed: the default one would draw the store's run ids again.
+        call_command("seed_runs", runs=0, long_thread=LONG_THREAD, seed=4242)
 
 
 def main() -> int:
@@ -59,6 +99,7 @@ def main() -> int:
     if have < args.runs * 0.95:
         print(f"seeding {args.runs:,} runs (have {have:,}) ...", flush=True)
         call_command("seed_runs", runs=args.runs - have, big_trace=10_000)
+    ensure_threads(connection, call_command)
     total = Run.objects.count()
     # The largest trace (seed_runs --big-trace): one GROUP BY, outside the timings.
     big = Run.objects.values("trace_id").annotate(n=Count("id")).order_by("-n").first()
@@ -91,7 +132,29 @@ def main() -> int:
 
         return call
 
+    def page(path: str) -> Callable[[], None]:
+        def call() -> None:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code}")
+
+        return call
+
+    def v2(path: str, body: dict | None = None) -> Callable[[], None]:
+        def call() -> None:
+            if body is None:
+                response = client.get(path)
+            else:
+                response = client.post(
+                    path, json.dumps(body), content_type="application/json"
+                )
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code} {response.content}")
+
+        return call
+
     support_bot = str(Project.objects.get(name="support-bot").id)
+    month = {"min_start_time": "2000-01-01T00:00:00Z", "page_size": 100}
     cases = [
         ("roots", "roots, first page", get("dashboard/runs/roots?limit=50")),
         (
@@ -149,6 +212,30 @@ def main() -> int:
             get("dashboard/stats/summary?project=support-bot&since=7d"),
         ),
         ("stats", "projects list", get("dashboard/projects")),
+        ("threads", "threads page, one project", page("/threads?project=support-bot")),
+        (
+            "threads",
+            "threads page, with errors, 7d",
+            page("/threads?project=support-bot&errors=true&since=7d"),
+        ),
+        (
+            "threads",
+            "threads.query, one project (v2)",
+            v2("/api/v2/threads/query", {"project_id": support_bot, **month}),
+        ),
+        (
+            "thread",
+            f"thread page, {LONG_THREAD} turns",
+            page("/threads/long-thread?project=support-bot"),
+        ),
+        (
+            "thread",
+            "thread traces, 100 turns (v2)",
+            v2(
+                f"/api/v2/threads/long-thread/traces?project_id={support_bot}"
+                "&page_size=100"
+            ),
+        ),
     ]
     print(f"{'case':<40} {'p50 ms':>9} {'p95 ms':>9} {'target':>8}", flush=True)
     failed = 0

@@ -290,4 +290,4 @@ class RunRollup(models.Model):
 
 
 # Thread and user rollups live in their own module; imported so Django loads them.
-from runs.thread_models import ThreadRollup, TraceRollup  # noqa: E402, F401
+from runs.thread_models import ThreadRollup, TraceRollup, UserRollup  # noqa: E402, F401

@@ -101,3 +101,37 @@ class ThreadRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.thread_id} ({self.turns} turns)"
+
+
+class UserRollup(models.Model):
+    """One user of a project (the roots' ``user_id``): their traces and sums."""
+
+    project_id = models.UUIDField()
+    user_id = models.CharField(max_length=255)
+    traces = models.IntegerField(default=0)
+    first_start = models.DateTimeField()
+    last_start = models.DateTimeField()
+    latency_ms = models.FloatField(default=0)
+    # Traces with at least one failed run.
+    error_traces = models.IntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "user_id"], name="user_rollup_key"
+            )
+        ]
+        indexes = [
+            # The users list: a project's users, last seen first.
+            models.Index(
+                fields=["project_id", "-last_start", "-id"], name="user_rollup_last"
+            ),
+            # One user across projects.
+            models.Index(fields=["user_id"], name="user_rollup_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.traces} traces)"

@@ -12,7 +12,7 @@ from runs.ingest.batch import Batch
 from runs.models import Feedback, Project, Run
 from runs.purge import delete_traces
 from runs.query import threads
-from runs.thread_models import ThreadRollup, TraceRollup, thread_key
+from runs.thread_models import ThreadRollup, TraceRollup, UserRollup, thread_key
 from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +69,39 @@ def expected():
         for key, (turns, starts, errors, lat, tok) in thread_rows.items()
     }
     return trace_rows, threads_out
+
+
+def expected_users():
+    """User rollups recomputed from the stored runs."""
+    errors, tokens = defaultdict(int), defaultdict(int)
+    for run in Run.objects.all():
+        errors[run.trace_id] += run.status == "error"
+        tokens[run.trace_id] += run.total_tokens
+    users = defaultdict(lambda: [0, [], 0, 0])
+    for root in Run.objects.filter(parent__isnull=True, project__isnull=False):
+        meta = (root.extra or {}).get("metadata") or {}
+        user = meta.get("user_id") if isinstance(meta, dict) else None
+        if user in (None, ""):
+            continue
+        row = users[(root.project_id, str(user)[:255])]
+        row[0] += 1
+        row[1].append(root.start_time)
+        row[2] += errors[root.trace_id] > 0
+        row[3] += tokens[root.trace_id]
+    return {k: (n, min(s), max(s), e, t) for k, (n, s, e, t) in users.items()}
+
+
+def actual_users():
+    return {
+        (u.project_id, u.user_id): (
+            u.traces,
+            u.first_start,
+            u.last_start,
+            u.error_traces,
+            u.total_tokens,
+        )
+        for u in UserRollup.objects.all()
+    }
 
 
 def actual():
@@ -203,6 +236,7 @@ def test_a_child_before_its_root_and_a_replay_count_once():
     send(("post", child_body))
     assert TraceRollup.objects.get().root_id is None
     assert not ThreadRollup.objects.exists()
+    assert not UserRollup.objects.exists()
     send(("post", post(root, thread="t")), ("post", child_body))
     send(("post", post(root, thread="t")), ("post", child_body))
     assert ThreadRollup.objects.get().total_tokens == 8
@@ -228,7 +262,7 @@ def test_deletes_purges_and_project_deletion_keep_the_rollups_exact():
         root = RunFactory(
             project=project,
             start_time=T0 + timedelta(minutes=i),
-            extra={"metadata": {"thread_id": f"t{i % 2}"}},
+            extra={"metadata": {"thread_id": f"t{i % 2}", "user_id": f"u{i % 3}"}},
         )
         RunFactory(
             parent=root,
@@ -245,6 +279,8 @@ def test_deletes_purges_and_project_deletion_keep_the_rollups_exact():
     )
     delete_traces([roots[0].trace_id, roots[2].trace_id])
     assert actual() == expected()
+    assert actual_users() == expected_users()
+    assert sorted(u for _, u in actual_users()) == ["u0", "u1"]
     Project.objects.get(name="p").delete()
     assert not TraceRollup.objects.exists()
     assert not ThreadRollup.objects.exists()
@@ -259,16 +295,15 @@ def test_random_writes_leave_the_rollups_equal_to_a_recount(seed):
         if action < 0.35 or not runs:
             rid = uuid.uuid4()
             runs.append((rid, rid, None))
-            send(
-                (
-                    "post",
-                    post(
-                        rid,
-                        start=T0 + timedelta(seconds=step),
-                        thread=rng.choice(["a", "b", "c", None]),
-                    ),
-                )
+            body = post(
+                rid,
+                start=T0 + timedelta(seconds=step),
+                thread=rng.choice(["a", "b", "c", None]),
             )
+            if rng.random() < 0.6:
+                metadata = body.setdefault("extra", {}).setdefault("metadata", {})
+                metadata["user_id"] = rng.choice(["u1", "u2", "u3"])
+            send(("post", body))
         elif action < 0.65:
             parent = rng.choice(runs)
             rid = uuid.uuid4()
@@ -295,13 +330,19 @@ def test_random_writes_leave_the_rollups_equal_to_a_recount(seed):
             if rng.random() < 0.3:
                 patch["error"] = "late"
             if rng.random() < 0.3:
-                patch["extra"] = {"metadata": {"session_id": rng.choice(["a", "d"])}}
+                patch["extra"] = {
+                    "metadata": {
+                        "session_id": rng.choice(["a", "d"]),
+                        "user_id": rng.choice(["u1", "u2", ""]),
+                    }
+                }
             send(("patch", patch))
         else:
             victim = rng.choice(runs)
             Run.objects.filter(id=victim[0]).delete()
             runs.remove(victim)
     assert actual() == expected()
+    assert actual_users() == expected_users()
 
 
 def _thread(project, name, turns, start, error=False):

@@ -192,7 +192,7 @@ class Dialect:
         """After a turn left: the ends recomputed (two index seeks), empty gone."""
         turns = (
             f"FROM {TRACE} x WHERE x.project_id = {r}.project_id "
-            f"AND x.thread_id = {r}.thread_id AND x.thread_id <> ''"
+            f"AND x.thread_id = {r}.thread_id AND NOT (x.thread_id = '')"
         )
         return [
             f"UPDATE {THREAD} SET first_start = (SELECT min(x.start_time) {turns}), "
