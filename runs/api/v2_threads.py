@@ -144,13 +144,7 @@ class ThreadsQueryView(APIView):
 
 def thread_items(project_id: uuid.UUID, rows: list[ThreadRollup]) -> list[dict]:
     """Threads as the SDK's ``Thread`` model, with first/last turn texts."""
-    ends: dict[str, tuple[TraceRollup, TraceRollup]] = {}
-    for row in rows:
-        turns = q.turns_of(project_id, row.thread_id)
-        first = turns.order_by("start_time", "trace_id").first()
-        last = turns.order_by("-start_time", "-trace_id").first()
-        if first is not None and last is not None:
-            ends[row.thread_id] = (first, last)
+    ends = q.thread_ends(project_id, [row.thread_id for row in rows])
     root_ids = {t.root_id for pair in ends.values() for t in pair}
     roots = {
         r.id: r
