@@ -23,5 +23,7 @@ urlpatterns = [
     path("threads", views.threads, name="threads"),
     # Any character may be in a thread id, "/" included (sent as %2F).
     path("threads/<path:thread_id>", views.thread, name="thread"),
+    path("users", views.users, name="users"),
+    path("users/<path:user_id>", views.user, name="user"),
     path("attachments/<int:pk>", views.attachment, name="attachment"),
 ]

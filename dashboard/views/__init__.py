@@ -6,6 +6,7 @@ from dashboard.views.projects import projects
 from dashboard.views.threads import thread, threads
 from dashboard.views.trace import run_json, run_panel, trace
 from dashboard.views.traces import traces
+from dashboard.views.users import user, users
 
 __all__ = [
     "attachment",
@@ -17,4 +18,6 @@ __all__ = [
     "threads",
     "trace",
     "traces",
+    "user",
+    "users",
 ]
