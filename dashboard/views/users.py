@@ -1,4 +1,4 @@
-"""Users: a project's users (roots' ``user_id`` metadata, OTLP ``user.id``), and one user.
+"""Users: a project's users (root `user_id` metadata, OTLP `user.id`), and one user.
 
 The list reads the user rollups (an index read on project, last seen); a
 user's page shows their projects, threads and latest traces.
