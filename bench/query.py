@@ -223,6 +223,12 @@ def main() -> int:
             "threads.query, one project (v2)",
             v2("/api/v2/threads/query", {"project_id": support_bot, **month}),
         ),
+        ("threads", "users page, one project", page("/users?project=support-bot")),
+        (
+            "thread",
+            "user page, one user",
+            page("/users/user-42?project=support-bot"),
+        ),
         (
             "thread",
             f"thread page, {LONG_THREAD} turns",
