@@ -23,6 +23,9 @@ urlpatterns = [
     path("threads", views.threads, name="threads"),
     # Any character may be in a thread id, "/" included (sent as %2F).
     path("threads/<path:thread_id>", views.thread, name="thread"),
+    path("feedback", views.feedback.create, name="feedback"),
+    path("feedback/<uuid:pk>/edit", views.feedback.edit, name="feedback_edit"),
+    path("feedback/<uuid:pk>/delete", views.feedback.delete, name="feedback_delete"),
     path("users", views.users, name="users"),
     path("users/<path:user_id>", views.user, name="user"),
     path("attachments/<int:pk>", views.attachment, name="attachment"),

@@ -1,5 +1,6 @@
 """The dashboard's pages; each module is one page (or its fragments)."""
 
+from dashboard.views import feedback
 from dashboard.views.attachments import attachment
 from dashboard.views.overview import overview
 from dashboard.views.projects import projects
@@ -10,6 +11,7 @@ from dashboard.views.users import user, users
 
 __all__ = [
     "attachment",
+    "feedback",
     "overview",
     "projects",
     "run_json",

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.views.common import dashboard_view, find_project, page
+from dashboard.views.feedback import author, feedback_rows
 from runs.models import Project, Run
 from runs.query import threads as q
 from runs.query.filters import SINCE
@@ -118,7 +119,9 @@ def threads(request: HttpRequest) -> HttpResponse:
     )
 
 
-def load_turns(project: Project, turns: list[TraceRollup], first_number: int) -> list:
+def load_turns(
+    request: HttpRequest, turns: list[TraceRollup], first_number: int
+) -> list:
     """Each turn's texts, failed runs and feedback, for one page of turns."""
     roots = {
         r.id: r
@@ -139,6 +142,7 @@ def load_turns(project: Project, turns: list[TraceRollup], first_number: int) ->
             if len(shown) < FAILED_SHOWN:
                 shown.append(row)
     feedback = q.feedback_by_trace(turns)
+    rows = feedback_rows(request, [t.root_id for t in turns if t.root_id])
     out = []
     for number, turn in enumerate(turns, start=first_number):
         root = roots.get(turn.root_id)
@@ -151,6 +155,8 @@ def load_turns(project: Project, turns: list[TraceRollup], first_number: int) ->
                 "answer": final_answer(root.outputs) if root else "",
                 "failed": failed.get(turn.trace_id, []),
                 "feedback": _feedback_list(feedback.get(turn.trace_id, {})),
+                "rows": rows.get(turn.root_id, []),
+                "next": f"{request.get_full_path()}#turn-{number}",
             }
         )
     return out
@@ -170,7 +176,7 @@ def thread(request: HttpRequest, thread_id: str) -> HttpResponse:
         context = {"thread_id": thread_id, "project": project, "bad_cursor": True}
         return page(request, "dashboard/thread_missing.html", context, status=400)
     numbers = q.turn_numbers(project.id, result.items) if cursor else [1]
-    turns = load_turns(project, result.items, numbers[0] if numbers else 1)
+    turns = load_turns(request, result.items, numbers[0] if numbers else 1)
     base = thread_url(project, thread_id)
     context = {
         "project": project,
@@ -184,6 +190,7 @@ def thread(request: HttpRequest, thread_id: str) -> HttpResponse:
         if result.next_cursor
         else "",
         "first_link": base if cursor else "",
+        "anonymous": author(request)[0] is None,
         "threads_link": f"{reverse('dashboard:threads')}?"
         + urlencode({"project": project.name}),
     }

@@ -37,6 +37,7 @@ from runs.api.serializers import (
     project_to_dict,
     run_to_dict,
 )
+from runs.feedback import save_feedback
 from runs.ingest.normalize import InvalidField
 from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
@@ -371,12 +372,8 @@ class FeedbackListView(GenericAPIView):
             )
             if run is None and project_scope(request) is not None:
                 raise Http404("No such run for this key.")
-        if run is not None:
-            feedback.trace_id = feedback.trace_id or run["trace_id"]
-            feedback.session_id = feedback.session_id or run["project_id"]
         try:
-            with transaction.atomic():
-                feedback.save(force_insert=True)
+            save_feedback(feedback, run)
         except IntegrityError:
             return Response(
                 {"detail": f"Feedback {feedback.id} already exists."},

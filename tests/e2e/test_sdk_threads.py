@@ -179,3 +179,37 @@ def test_the_deprecated_list_threads_groups_root_runs_by_thread(client, chat):
         ("t-1", 25),
     ]
     assert [r.id for r in listed[1]["runs"]] == [r.id for r in roots[ODD]]
+
+
+def test_page_feedback_is_read_by_the_sdk_and_sdk_feedback_shows_on_the_page(
+    live_url, client, chat
+):
+    import requests
+
+    _, roots = chat
+    root = roots["t-3"][0]
+    page_url = f"{live_url}/threads/t-3?project=chat"
+    browser = requests.Session()
+    browser.get(page_url).raise_for_status()
+    response = browser.post(
+        f"{live_url}/feedback",
+        data={
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            "run_id": str(root.id),
+            "key": "correctness",
+            "score": "0.75",
+            "comment": "from the page",
+            "next": "/threads/t-3?project=chat",
+        },
+        allow_redirects=False,
+    )
+    assert response.status_code == 302
+    listed = list(client.list_feedback(run_ids=[root.id]))
+    assert [(f.key, f.score, f.comment) for f in listed] == [
+        ("correctness", 0.75, "from the page")
+    ]
+    assert listed[0].feedback_source.type == "app"
+    assert listed[0].feedback_source.metadata == {}
+    client.create_feedback(root.id, key="sdk-says", score=0.0, comment="via the SDK")
+    html = browser.get(page_url).text
+    assert "sdk-says" in html and "via the SDK" in html
