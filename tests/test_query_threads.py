@@ -438,3 +438,16 @@ def test_ingest_locks_the_threads_it_touches_on_postgresql():
         thread_locks.lock_threads(rows)
     locked = [q["sql"] for q in queries if "pg_advisory_xact_lock" in q["sql"]]
     assert len(locked) == (1 if connection.vendor == "postgresql" else 0)
+
+
+def test_seed_runs_spreads_traces_over_threads_and_adds_a_long_one():
+    from django.core.management import call_command
+
+    call_command("seed_runs", runs=300, threads=4, long_thread=3, seed=7, stdout=None)
+    traces = Run.objects.filter(parent__isnull=True).count()
+    long = ThreadRollup.objects.get(thread_id="long-thread")
+    assert long.turns == 3
+    names = set(ThreadRollup.objects.values_list("thread_id", flat=True))
+    assert names <= {"long-thread", "thread-0", "thread-1", "thread-2", "thread-3"}
+    assert sum(ThreadRollup.objects.values_list("turns", flat=True)) == traces
+    assert actual() == expected()
