@@ -130,3 +130,25 @@ def test_feedback_needs_post_and_a_login_when_auth_is_required(client, turn, set
     settings.REQUIRE_AUTH = True
     assert give(client, turn, key="k", score="1").status_code == 302
     assert not Feedback.objects.exists()
+
+
+def test_the_traces_table_filters_on_a_feedback_key_and_score_of_one_row(client):
+    project = ProjectFactory(name="p")
+    good = RunFactory(project=project, name="good-trace")
+    mixed = RunFactory(project=project, name="mixed-trace")
+    RunFactory(project=project, name="silent-trace")
+    FeedbackFactory(run_id=good.id, key="thumbs", score=1.0)
+    FeedbackFactory(trace_id=mixed.trace_id, key="thumbs", score=0.0)
+    FeedbackFactory(trace_id=mixed.trace_id, key="other", score=1.0)
+
+    def names(**params):
+        body = client.get("/traces", {"project": "p", **params}).content.decode()
+        return sorted(
+            n for n in ("good-trace", "mixed-trace", "silent-trace") if n in body
+        )
+
+    assert names(feedback_key="thumbs") == ["good-trace", "mixed-trace"]
+    assert names(feedback_key="thumbs", feedback_score_gte="0.5") == ["good-trace"]
+    assert names(feedback_score_gte="1") == ["good-trace", "mixed-trace"]
+    assert names(feedback_key="nope") == []
+    assert client.get("/traces", {"feedback_score_gte": "x"}).status_code == 400

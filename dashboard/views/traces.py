@@ -43,6 +43,8 @@ FILTER_PARAMS = (
     "tags",
     "model",
     "has_error",
+    "feedback_key",
+    "feedback_score_gte",
     "ordering",
 )
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
