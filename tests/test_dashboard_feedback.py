@@ -152,3 +152,19 @@ def test_the_traces_table_filters_on_a_feedback_key_and_score_of_one_row(client)
     assert names(feedback_score_gte="1") == ["good-trace", "mixed-trace"]
     assert names(feedback_key="nope") == []
     assert client.get("/traces", {"feedback_score_gte": "x"}).status_code == 400
+
+
+def test_the_overview_summarises_feedback_per_key_in_the_range(client):
+    project, other = ProjectFactory(name="p"), ProjectFactory(name="q")
+    run = RunFactory(project=project)
+    FeedbackFactory(run_id=run.id, session_id=project.id, key=XSS, score=1.0)
+    FeedbackFactory(run_id=run.id, session_id=project.id, key=XSS, score=0.0)
+    FeedbackFactory(run_id=run.id, session_id=project.id, key="label", score=None)
+    FeedbackFactory(session_id=other.id, key="elsewhere", score=1.0)
+    body = client.get("/", {"project": "p", "range": "24h"}).content.decode()
+    panel = body.split('id="feedback-summary"')[1].split("</section>")[0]
+    assert XSS not in panel and "&lt;script&gt;" in panel
+    assert '<td class="num">2</td><td class="num">0.50</td>' in panel
+    assert '<td class="num">1</td><td class="num">—</td>' in panel
+    assert "elsewhere" not in panel
+    assert "feedback_key=%3Cscript%3E" in panel

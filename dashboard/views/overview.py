@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from dashboard import charts, selectors
 from dashboard.views.common import dashboard_view, find_project, page
 from runs.models import Run
+from runs.query.feedback import feedback_summary
 from runs.query.scope import StatsScope
 from runs.query.stats import summary
 
@@ -97,5 +98,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             ]
         ),
         has_traces=finished > 0,
+        feedback=feedback_summary(scope),
     )
     return page(request, "dashboard/overview.html", context)
