@@ -34,6 +34,32 @@ THREADS = 50_000
 LONG_THREAD = 200
 
 
+def ensure_feedback(count: int = 10_000) -> None:
+    """Feedback on random traces (seed_runs writes none), for the filter case."""
+    import random
+
+    from runs.models import Feedback, Run
+
+    if Feedback.objects.count() >= count // 2:
+        return
+    rng = random.Random(7)
+    roots = list(
+        Run.objects.filter(parent__isnull=True)
+        .order_by("?")
+        .values_list("id", "trace_id", "project_id")[:count]
+    )
+    Feedback.objects.bulk_create(
+        Feedback(
+            run_id=rid,
+            trace_id=tid,
+            session_id=pid,
+            key=rng.choice(["thumbs", "correctness"]),
+            score=rng.random(),
+        )
+        for rid, tid, pid in roots
+    )
+
+
 def ensure_threads(connection, call_command) -> None:
     """Give a store seeded without threads its 50,000 threads and a long one.
 
@@ -100,6 +126,7 @@ def main() -> int:
         print(f"seeding {args.runs:,} runs (have {have:,}) ...", flush=True)
         call_command("seed_runs", runs=args.runs - have, big_trace=10_000)
     ensure_threads(connection, call_command)
+    ensure_feedback()
     total = Run.objects.count()
     # The largest trace (seed_runs --big-trace): one GROUP BY, outside the timings.
     big = Run.objects.values("trace_id").annotate(n=Count("id")).order_by("-n").first()
@@ -224,6 +251,14 @@ def main() -> int:
             v2("/api/v2/threads/query", {"project_id": support_bot, **month}),
         ),
         ("threads", "users page, one project", page("/users?project=support-bot")),
+        (
+            "roots",
+            "traces page, feedback key + score",
+            page(
+                "/traces?project=support-bot&feedback_key=correctness"
+                "&feedback_score_gte=0.5"
+            ),
+        ),
         (
             "thread",
             "user page, one user",
