@@ -251,6 +251,7 @@ def main() -> int:
             v2("/api/v2/threads/query", {"project_id": support_bot, **month}),
         ),
         ("threads", "users page, one project", page("/users?project=support-bot")),
+        ("roots", "traces page, one project", page("/traces?project=support-bot")),
         (
             "roots",
             "traces page, feedback key + score",
