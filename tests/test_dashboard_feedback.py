@@ -168,3 +168,23 @@ def test_the_overview_summarises_feedback_per_key_in_the_range(client):
     assert '<td class="num">1</td><td class="num">—</td>' in panel
     assert "elsewhere" not in panel
     assert "feedback_key=%3Cscript%3E" in panel
+
+
+def test_the_selected_run_of_a_trace_takes_feedback_on_itself(client):
+    project = ProjectFactory(name="p")
+    root = RunFactory(project=project)
+    child = RunFactory(
+        project=project, parent=root, trace_id=root.trace_id, name="tool"
+    )
+    url = f"/traces/{root.trace_id}?run={child.id}"
+    body = client.get(url).content.decode()
+    assert f'name="run_id" value="{child.id}"' in body
+    assert "Login is off: feedback is recorded as anonymous." in body
+    client.post(
+        "/feedback", {"run_id": str(child.id), "key": "k", "score": "1", "next": url}
+    )
+    mine = Feedback.objects.get()
+    assert (mine.run_id, mine.trace_id) == (child.id, root.trace_id)
+    panel = client.get(f"/traces/{root.trace_id}/runs/{child.id}").content.decode()
+    assert f'action="/feedback/{mine.id}/edit"' in panel
+    assert f'name="next" value="{url}"' in panel
