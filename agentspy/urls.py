@@ -74,6 +74,8 @@ urlpatterns = [
     path(api_prefix, include("runs.api.urls")),
     # The MCP endpoint: exactly /mcp (clients post to the URL as configured).
     path("mcp", MCPView.as_view(), name="mcp"),
+    # LangSmith's v2 API lives at the host root whatever API_PREFIX is.
+    path("", include("runs.api.v2_thread_urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
     # A shared trace: the page the SDK's share link (/public/<token>/r) opens.

@@ -33,7 +33,70 @@ TARGETS_MS = {
     "cost": 150,
     "page": 300,
     "filter": 150,
+    "threads": 150,
+    "thread": 300,
 }
+THREADS = 50_000
+LONG_THREAD = 200
+
+
+def ensure_feedback(count: int = 10_000) -> None:
+    """Feedback on random traces (seed_runs writes none), for the filter case."""
+    import random
+
+    from runs.models import Feedback, Run
+
+    if Feedback.objects.count() >= count // 2:
+        return
+    rng = random.Random(7)
+    roots = list(
+        Run.objects.filter(parent__isnull=True)
+        .order_by("?")
+        .values_list("id", "trace_id", "project_id")[:count]
+    )
+    Feedback.objects.bulk_create(
+        Feedback(
+            run_id=rid,
+            trace_id=tid,
+            session_id=pid,
+            key=rng.choice(["thumbs", "correctness"]),
+            score=rng.random(),
+        )
+        for rid, tid, pid in roots
+    )
+
+
+def ensure_threads(connection, call_command) -> None:
+    """Give a store seeded without threads its 50,000 threads and a long one.
+
+    A store from ``seed_runs --threads 50000 --long-thread 200`` has them; an
+    older one gets a thread id on every root (spread over 50,000 threads,
+    the rollup triggers keep the tables) and one 200-turn thread appended.
+    """
+    from runs.thread_models import ThreadRollup
+
+    if ThreadRollup.objects.count() < THREADS // 2:
+        print(f"spreading the traces over {THREADS:,} threads ...", flush=True)
+        if connection.vendor == "postgresql":
+            sql = (
+                "UPDATE runs_run SET extra = jsonb_set(extra, '{metadata,thread_id}', "
+                f"to_jsonb('thread-' || floor(random() * {THREADS})::int)) "
+                "WHERE parent_run_id IS NULL AND jsonb_typeof(extra -> 'metadata') "
+                "= 'object'"
+            )
+        else:
+            sql = (
+                "UPDATE runs_run SET extra = json_set(extra, '$.metadata.thread_id', "
+                f"'thread-' || (abs(random()) % {THREADS})) "
+                "WHERE parent_run_id IS NULL"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    if not ThreadRollup.objects.filter(thread_id="long-thread").exists():
+        # Another seed: the default one would draw the store's run ids again.
+        call_command("seed_runs", runs=0, long_thread=LONG_THREAD, seed=4242)
+
+
 # The first overview of a new server process: its own interpreter, so nothing
 # (URL modules, templates, connections, rollups) is warm.
 COLD_OVERVIEW = """
@@ -85,6 +148,8 @@ def main() -> int:
     if have < args.runs * 0.95:
         print(f"seeding {args.runs:,} runs (have {have:,}) ...", flush=True)
         call_command("seed_runs", runs=args.runs - have, big_trace=10_000)
+    ensure_threads(connection, call_command)
+    ensure_feedback()
     total = Run.objects.count()
     # The largest trace (seed_runs --big-trace): one GROUP BY, outside the timings.
     big = Run.objects.values("trace_id").annotate(n=Count("id")).order_by("-n").first()
@@ -114,6 +179,19 @@ def main() -> int:
                 json.dumps(body),
                 content_type="application/json",
             )
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: {response.status_code} {response.content}")
+
+        return call
+
+    def v2(path: str, body: dict | None = None) -> Callable[[], None]:
+        def call() -> None:
+            if body is None:
+                response = client.get(path)
+            else:
+                response = client.post(
+                    path, json.dumps(body), content_type="application/json"
+                )
             if response.status_code != 200:
                 raise RuntimeError(f"{path}: {response.status_code} {response.content}")
 
@@ -154,6 +232,7 @@ def main() -> int:
         "TRACE_ID", "PARENT_RUN_IDS", "TOTAL_TOKENS", "ERROR", "TAGS",
     ]  # fmt: skip
     month_ago = (datetime.now(UTC) - timedelta(days=31)).isoformat()
+    month = {"min_start_time": "2000-01-01T00:00:00Z", "page_size": 100}
     cases = [
         ("roots", "roots, first page", get("dashboard/runs/roots?limit=50")),
         (
@@ -336,6 +415,45 @@ def main() -> int:
             "page",
             "admin run list, All runs",
             page("/admin/runs/run/?level=all", admin_client),
+        ),
+        ("threads", "threads page, one project", page("/threads?project=support-bot")),
+        (
+            "threads",
+            "threads page, with errors, 7d",
+            page("/threads?project=support-bot&errors=true&since=7d"),
+        ),
+        (
+            "threads",
+            "threads.query, one project (v2)",
+            v2("/api/v2/threads/query", {"project_id": support_bot, **month}),
+        ),
+        ("threads", "users page, one project", page("/users?project=support-bot")),
+        ("roots", "traces page, one project", page("/traces?project=support-bot")),
+        (
+            "roots",
+            "traces page, feedback key + score",
+            page(
+                "/traces?project=support-bot&feedback_key=correctness"
+                "&feedback_score_gte=0.5"
+            ),
+        ),
+        (
+            "thread",
+            "user page, one user",
+            page("/users/user-42?project=support-bot"),
+        ),
+        (
+            "thread",
+            f"thread page, {LONG_THREAD} turns",
+            page("/threads/long-thread?project=support-bot"),
+        ),
+        (
+            "thread",
+            "thread traces, 100 turns (v2)",
+            v2(
+                f"/api/v2/threads/long-thread/traces?project_id={support_bot}"
+                "&page_size=100"
+            ),
         ),
     ]
     print(f"{'case':<40} {'p50 ms':>9} {'p95 ms':>9} {'target':>8}", flush=True)

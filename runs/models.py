@@ -436,3 +436,7 @@ class ViewerScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.project}"
+
+
+# Thread and user rollups live in their own module; imported so Django loads them.
+from runs.thread_models import ThreadRollup, TraceRollup, UserRollup  # noqa: E402, F401

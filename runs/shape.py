@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from runs.models import TENANT_ID, Feedback, Project, Run
+from runs.thread_models import thread_key
 
 
 def run_to_dict(run: Run, *, child_run_ids: list[str] | None = None) -> dict[str, Any]:
@@ -48,6 +49,8 @@ def run_to_dict(run: Run, *, child_run_ids: list[str] | None = None) -> dict[str
         "in_dataset": False,
         "model_name": run.model_name or None,
         "model_provider": run.model_provider or None,
+        # What the deprecated Client.list_threads groups root runs by.
+        "thread_id": thread_key(run.extra) or None,
         # US dollars; null when unknown (not an LLM call, or no price).
         "prompt_cost": run.prompt_cost,
         "completion_cost": run.completion_cost,

@@ -1,5 +1,6 @@
 """The dashboard's pages; each module is one page (or its fragments)."""
 
+from dashboard.views import feedback
 from dashboard.views.attachments import attachment
 from dashboard.views.overview import overview
 from dashboard.views.projects import projects
@@ -11,8 +12,10 @@ from dashboard.views.shared import (
     shared_trace,
     unshare,
 )
+from dashboard.views.threads import thread, threads
 from dashboard.views.trace import run_json, run_panel, trace
 from dashboard.views.traces import traces
+from dashboard.views.users import user, users
 
 __all__ = [
     "attachment",
@@ -22,10 +25,15 @@ __all__ = [
     "shared_run_panel",
     "shared_trace",
     "unshare",
+    "feedback",
     "overview",
     "projects",
     "run_json",
     "run_panel",
+    "thread",
+    "threads",
     "trace",
     "traces",
+    "user",
+    "users",
 ]

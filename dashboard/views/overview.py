@@ -17,6 +17,7 @@ from dashboard.views.common import (
     project_limit,
 )
 from runs.models import Run
+from runs.query.feedback import feedback_summary
 from runs.query.scope import StatsScope
 from runs.query.stats import summary
 
@@ -114,5 +115,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             ]
         ),
         has_traces=finished > 0,
+        feedback=feedback_summary(scope),
     )
     return page(request, "dashboard/overview.html", context)

@@ -21,6 +21,7 @@ from django.urls import reverse
 from dashboard import chat
 from dashboard.jsonview import raw_json
 from dashboard.views.common import dashboard_view, limit_to_project, page
+from dashboard.views.feedback import author, feedback_rows
 from runs.api import links
 from runs.models import Attachment, Feedback, Run, SharedTrace
 from runs.query.trees import run_io, trace_tree
@@ -204,6 +205,7 @@ def trace(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
         },
         "project": run.project,
         **panel_context(run),
+        **feedback_context(request, run),
     }
     return page(request, "dashboard/trace.html", context)
 
@@ -214,7 +216,17 @@ def run_panel(
 ) -> HttpResponse:
     """The panel of one run, fetched by trace.js when the run is selected."""
     run = _get_run(request, trace_id, run_id)
-    return render(request, "dashboard/_run_panel.html", panel_context(run))
+    context = {**panel_context(run), **feedback_context(request, run)}
+    return render(request, "dashboard/_run_panel.html", context)
+
+
+def feedback_context(request: HttpRequest, run: Run) -> dict[str, Any]:
+    """Feedback controls for the selected run: its author's own rows to edit."""
+    rows = feedback_rows(request, [run.id]).get(run.id, [])
+    return {
+        "own_feedback": [row for row in rows if row.own],
+        "anonymous": author(request)[0] is None,
+    }
 
 
 @dashboard_view

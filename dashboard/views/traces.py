@@ -46,6 +46,8 @@ FILTER_PARAMS = (
     "max_cost",
     "filter",
     "tree_filter",
+    "feedback_key",
+    "feedback_score_gte",
     "ordering",
 )
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")

@@ -41,6 +41,7 @@ from runs.api.serializers import (
     run_to_dict,
     with_trace_totals,
 )
+from runs.feedback import save_feedback
 from runs.ingest.normalize import InvalidField
 from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
@@ -397,8 +398,7 @@ class FeedbackListView(GenericAPIView):
             if not access.projects().filter(id=feedback.session_id).exists():
                 raise Http404("No such project for this key.")
         try:
-            with transaction.atomic():
-                feedback.save(force_insert=True)
+            save_feedback(feedback, run)
         except IntegrityError:
             return Response(
                 {"detail": f"Feedback {feedback.id} already exists."},

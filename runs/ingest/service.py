@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from runs import pricing
 from runs.access import EVERYTHING, Access
-from runs.ingest import extract, placement, store
+from runs.ingest import extract, placement, store, thread_locks
 from runs.ingest.batch import MAX_LISTED_REJECTIONS, Batch, Rejection
 from runs.ingest.extras import (
     feedback_from_payload,
@@ -216,7 +216,11 @@ class _Plan:
         for rid, row in self.rows.items():
             if rid not in self.params:
                 self.params[rid] = self._params(row)
-        store.upsert_params([self.params[rid] for rid in self.accepted()])
+        accepted = self.accepted()
+        thread_locks.lock_threads(self.rows[rid] for rid in accepted)
+        # Trace order: the rollup rows the triggers update are locked in it.
+        accepted.sort(key=lambda rid: str(self.rows[rid].get("trace_id")))
+        store.upsert_params([self.params[rid] for rid in accepted])
         store.update_trace_costs(self.costed_traces())
 
     def costed_traces(self) -> set[uuid.UUID]:

@@ -27,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from runs.ingest.normalize import TIME_RANGE, bounded_utc
-from runs.models import Project, Run
+from runs.models import Feedback, Project, Run
 from runs.query import trace_filters
 from runs.query.filter_language import FilterError, compile_filter
 from runs.query.scope import StatsScope
@@ -217,6 +217,18 @@ class RunFilter(django_filters.FilterSet):
         max_value=10**9,
         help_text="Traces that cost at most this many US dollars (roots' trace cost).",
     )
+    feedback_key = django_filters.CharFilter(
+        method="filter_feedback",
+        max_length=255,
+        help_text="Traces with feedback of this key (with feedback_score_gte/_lte: "
+        "the same feedback row's score).",
+    )
+    feedback_score_gte = django_filters.NumberFilter(
+        method="filter_feedback", min_value=-(10**12), max_value=10**12
+    )
+    feedback_score_lte = django_filters.NumberFilter(
+        method="filter_feedback", min_value=-(10**12), max_value=10**12
+    )
     trace_ids = UUIDListFilter(method="filter_trace_ids")
     filter = FilterExpressionFilter(
         help_text="LangSmith filter language on the runs listed, e.g. "
@@ -235,6 +247,30 @@ class RunFilter(django_filters.FilterSet):
     class Meta:
         model = Run
         fields: list[str] = []
+
+    def filter_feedback(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        """Key and score bounds match one feedback row; applied once, by the key
+        if given, else by the first bound."""
+        data = self.form.cleaned_data
+        first = next(
+            n
+            for n in ("feedback_key", "feedback_score_gte", "feedback_score_lte")
+            if data.get(n) not in (None, "")
+        )
+        if name != first:
+            return queryset
+        rows = Feedback.objects.all()
+        if data.get("feedback_key"):
+            rows = rows.filter(key=data["feedback_key"])
+        if data.get("feedback_score_gte") is not None:
+            rows = rows.filter(score__gte=data["feedback_score_gte"])
+        if data.get("feedback_score_lte") is not None:
+            rows = rows.filter(score__lte=data["feedback_score_lte"])
+        # Feedback names its trace, or only its run (the root's own feedback).
+        return queryset.filter(
+            Q(trace_id__in=rows.exclude(trace_id=None).values("trace_id"))
+            | Q(id__in=rows.exclude(run_id=None).values("run_id"))
+        )
 
     def filter_project(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(_project_q(value))

@@ -163,10 +163,16 @@ class TraceMaker:
             )
         return self._row(**row)
 
-    def trace(self, start: datetime, size: int) -> list[dict[str, Any]]:
+    def trace(
+        self,
+        start: datetime,
+        size: int,
+        thread: str = "",
+        project_id: uuid.UUID | None = None,
+    ) -> list[dict[str, Any]]:
         rng = self.rng
         rid = uuid.uuid4()
-        project_id = rng.choices(self.project_ids, self.weights)[0]
+        project_id = project_id or rng.choices(self.project_ids, self.weights)[0]
         root = {
             "id": rid,
             "trace_id": rid,
@@ -182,6 +188,8 @@ class TraceMaker:
             "extra": {"metadata": {"user_id": f"user-{rng.randint(1, 5000)}"}},
             "inputs": {"question": self._text()},
         }
+        if thread:
+            root["extra"]["metadata"]["thread_id"] = thread
         rows = [root]
         parents = [root]
         at = start
@@ -223,6 +231,18 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--big-trace", type=int, default=0)
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=0,
+            help="Spread the traces over this many conversation threads.",
+        )
+        parser.add_argument(
+            "--long-thread",
+            type=int,
+            default=0,
+            help="Add one thread of this many turns (traces), the latest.",
+        )
 
     def handle(
         self,
@@ -232,6 +252,8 @@ class Command(BaseCommand):
         batch_size: int,
         seed: int,
         big_trace: int,
+        threads: int = 0,
+        long_thread: int = 0,
         **options: Any,
     ) -> None:
         rng = random.Random(seed)
@@ -251,7 +273,9 @@ class Command(BaseCommand):
         while done + len(pending) < runs:
             at += step * rng.uniform(0.5, 1.5)
             size = min(rng.randint(5, 15), runs - done - len(pending))
-            pending.extend(maker.trace(min(at, now), size))
+            # Drawn only when asked for, so older seeds give the same store.
+            thread = f"thread-{rng.randrange(threads)}" if threads else ""
+            pending.extend(maker.trace(min(at, now), size, thread))
             if len(pending) >= batch_size:
                 done += self._write(pending)
                 pending = []
@@ -266,6 +290,14 @@ class Command(BaseCommand):
             for start in range(0, len(rows), batch_size):
                 done += self._write(rows[start : start + batch_size])
             self.stdout.write(f"\nbig trace: {rows[0]['id']} ({len(rows):,} runs)")
+        if long_thread:
+            rows = []
+            for turn in range(long_thread):
+                at = now - timedelta(minutes=long_thread - turn)
+                rows.extend(maker.trace(at, 10, "long-thread", projects[0][0]))
+            for start in range(0, len(rows), batch_size):
+                done += self._write(rows[start : start + batch_size])
+            self.stdout.write(f"\nlong thread: {long_thread:,} turns")
         # A bulk load leaves one rollup delta per run: fold them now, not in
         # the first dashboard request (seconds at a million runs).
         rollups.compact()

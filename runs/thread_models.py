@@ -1,0 +1,137 @@
+"""Rollups of traces into threads (conversations) and users, kept by triggers.
+
+A thread is the traces of one project whose root runs share the metadata key
+``thread_id`` (else ``session_id``, else ``conversation_id``); a user is the
+root's ``user_id`` metadata. Triggers of migration 0015 keep one
+``TraceRollup`` row per trace and one ``ThreadRollup`` row per thread exact
+under inserts, replays, patches and deletes (ingest, ORM, purge alike), so a
+page of threads is an index read however many runs are stored.
+
+Cost, once runs carry it, is one more summed column in each table (beside
+``total_tokens``) and one more term in the triggers' token sums.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+THREAD_KEYS = ("thread_id", "session_id", "conversation_id")
+
+
+def thread_key(extra: Any) -> str:
+    """The thread a run's metadata names (as the triggers read it), or ""."""
+    metadata = extra.get("metadata") if isinstance(extra, dict) else None
+    if not isinstance(metadata, dict):
+        return ""
+    for key in THREAD_KEYS:
+        value = metadata.get(key)
+        if value not in (None, ""):
+            return str(value)[:255]
+    return ""
+
+
+class TraceRollup(models.Model):
+    """One trace: its root's fields and keys, and sums over all its runs."""
+
+    trace_id = models.UUIDField(primary_key=True)
+    project_id = models.UUIDField(null=True, blank=True)
+    # Null until the root run is stored (children may arrive first).
+    root_id = models.UUIDField(null=True, blank=True)
+    thread_id = models.CharField(max_length=255, default="", blank=True)
+    user_id = models.CharField(max_length=255, default="", blank=True)
+    start_time = models.DateTimeField(null=True, blank=True)
+    end_time = models.DateTimeField(null=True, blank=True)
+    # The root's latency, null while it runs.
+    latency_ms = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=16, default="", blank=True)
+    # Runs of the trace that failed (a failed tool under a successful root).
+    error_runs = models.IntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["project_id", "thread_id", "start_time"],
+                name="trace_rollup_thread",
+                condition=~models.Q(thread_id=""),
+            ),
+            models.Index(
+                fields=["project_id", "user_id", "start_time"],
+                name="trace_rollup_user",
+                condition=~models.Q(user_id=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"trace {self.trace_id} ({self.thread_id or 'no thread'})"
+
+
+class ThreadRollup(models.Model):
+    """One thread of a project: its turns (traces) and their sums."""
+
+    project_id = models.UUIDField()
+    thread_id = models.CharField(max_length=255)
+    turns = models.IntegerField(default=0)
+    first_start = models.DateTimeField()
+    last_start = models.DateTimeField()
+    # Sum of the finished turns' latencies.
+    latency_ms = models.FloatField(default=0)
+    # Turns with at least one failed run.
+    error_turns = models.IntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "thread_id"], name="thread_rollup_key"
+            )
+        ]
+        indexes = [
+            # The threads list: a project's threads, latest activity first.
+            models.Index(
+                fields=["project_id", "-last_start", "-id"], name="thread_rollup_last"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.thread_id} ({self.turns} turns)"
+
+
+class UserRollup(models.Model):
+    """One user of a project (the roots' ``user_id``): their traces and sums."""
+
+    project_id = models.UUIDField()
+    user_id = models.CharField(max_length=255)
+    traces = models.IntegerField(default=0)
+    first_start = models.DateTimeField()
+    last_start = models.DateTimeField()
+    latency_ms = models.FloatField(default=0)
+    # Traces with at least one failed run.
+    error_traces = models.IntegerField(default=0)
+    prompt_tokens = models.BigIntegerField(default=0)
+    completion_tokens = models.BigIntegerField(default=0)
+    total_tokens = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_id", "user_id"], name="user_rollup_key"
+            )
+        ]
+        indexes = [
+            # The users list: a project's users, last seen first.
+            models.Index(
+                fields=["project_id", "-last_start", "-id"], name="user_rollup_last"
+            ),
+            # One user across projects.
+            models.Index(fields=["user_id"], name="user_rollup_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.traces} traces)"
