@@ -47,6 +47,7 @@ urlpatterns = [
         name="redoc",
     ),
     path(api_prefix, include("runs.api.urls")),
+    path(api_prefix, include("datasets.api.urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
     path("", include("dashboard.urls")),

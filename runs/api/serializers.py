@@ -59,7 +59,9 @@ def project_to_dict(project: Project, **stats: Any) -> dict[str, Any]:
         "end_time": project.end_time.isoformat() if project.end_time else None,
         "extra": {"metadata": project.metadata} if project.metadata else None,
         "tenant_id": str(TENANT_ID),
-        "reference_dataset_id": None,
+        "reference_dataset_id": str(project.reference_dataset_id)
+        if project.reference_dataset_id
+        else None,
         "default_dataset_id": None,
         "trace_tier": "longlived",
         "retention_days": project.retention_days,
@@ -82,6 +84,12 @@ def feedback_to_dict(feedback: Feedback) -> dict[str, Any]:
         "correction": feedback.correction,
         "feedback_source": feedback.source,
         "extra": feedback.extra,
+        "comparative_experiment_id": str(feedback.comparative_experiment_id)
+        if feedback.comparative_experiment_id
+        else None,
+        "feedback_group_id": str(feedback.feedback_group_id)
+        if feedback.feedback_group_id
+        else None,
     }
 
 
@@ -123,6 +131,11 @@ class SessionParams(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=255)
     name_contains = serializers.CharField(required=False, max_length=255)
     id = serializers.ListField(child=serializers.UUIDField(), required=False)
+    reference_dataset = serializers.ListField(
+        child=serializers.UUIDField(), required=False
+    )
+    reference_dataset_name = serializers.CharField(required=False, max_length=255)
+    reference_free = serializers.BooleanField(required=False, allow_null=True)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
     offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
     include_stats = serializers.BooleanField(required=False, default=True)
@@ -143,7 +156,8 @@ class SessionInput(serializers.Serializer):
 
 
 class SessionPatch(SessionInput):
-    name = serializers.CharField(max_length=255, required=False)
+    # evaluate() ends an experiment with "name": null, meaning unchanged.
+    name = serializers.CharField(max_length=255, required=False, allow_null=True)
 
 
 class RunsQueryInput(serializers.Serializer):
@@ -200,6 +214,8 @@ class FeedbackParams(serializers.Serializer):
         child=serializers.CharField(max_length=255), required=False
     )
     session = serializers.ListField(child=serializers.UUIDField(), required=False)
+    comparative_experiment_id = serializers.UUIDField(required=False)
+    level = serializers.ChoiceField(choices=["run", "session"], required=False)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
     offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
 
