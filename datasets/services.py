@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -184,10 +184,11 @@ def create_examples(dataset: Dataset, examples: list[ExampleInput]) -> list[Exam
             metadata=_metadata(e.metadata, e.split),
             splits_text=encode_splits(_metadata(e.metadata, e.split)),
             source_run_id=e.source_run_id,
-            created_at=e.created_at or now,
+            # Distinct creation times keep a bulk's order in listings.
+            created_at=e.created_at or now - timedelta(microseconds=len(examples) - i),
             valid_from=now,
         )
-        for e in examples
+        for i, e in enumerate(examples)
     ]
     with transaction.atomic():
         taken = list(
