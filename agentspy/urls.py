@@ -50,5 +50,6 @@ urlpatterns = [
     path(api_prefix, include("datasets.api.urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
+    path("", include("datasets.urls")),
     path("", include("dashboard.urls")),
 ]
