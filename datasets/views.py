@@ -61,8 +61,8 @@ def dataset_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 
 
 def _compared(request: HttpRequest, dataset: Dataset) -> list[Project]:
-    """The experiments named by ``?experiment=`` (in order), else the two newest
-    with the older one as the baseline."""
+    """The experiments named by ``?experiment=``, else the two newest; oldest
+    first, so the baseline is the earlier experiment."""
     wanted = []
     for value in request.GET.getlist("experiment")[: pages.MAX_COMPARED]:
         try:
@@ -72,10 +72,10 @@ def _compared(request: HttpRequest, dataset: Dataset) -> list[Project]:
     projects = Project.objects.filter(reference_dataset_id=dataset.pk)
     if not wanted:
         return list(reversed(projects.order_by("-created_at", "id")[:2]))
-    found = {p.id: p for p in projects.filter(id__in=wanted)}
+    found = list(projects.filter(id__in=wanted).order_by("created_at", "id"))
     if len(found) != len(set(wanted)):
         raise Http404("No such experiment of this dataset.")
-    return [found[i] for i in dict.fromkeys(wanted)]
+    return found
 
 
 @dashboard_view

@@ -75,10 +75,16 @@ def test_compare_highlights_regressions_and_filters_them(client, dataset):
     assert 'class="score regression"' in page.content.decode()
     only = client.get(
         f"/datasets/{dataset.id}/compare",
+        {"experiment": [str(new.id), str(base.id)], "show": "regressions"},
+    )
+    assert [p.name for p in only.context["experiments"]] == ["base", "new"]
+    assert [r.example.inputs for r in only.context["rows"]] == [{"q": "<b>3+3</b>"}]
+    none = client.get(
+        f"/datasets/{dataset.id}/compare",
         {"experiment": [str(new.id), str(base.id)], "show": "improvements"},
     )
-    assert [r.example.inputs for r in only.context["rows"]] == [{"q": "<b>3+3</b>"}]
-    assert only.context["rows"][0].cells[1].changes == {"exact": "improvement"}
+    assert none.context["rows"] == []
+    assert none.context["totals"] == {"regressions": 1, "improvements": 0}
     wrong = client.get(
         f"/datasets/{dataset.id}/compare", {"experiment": str(uuid.uuid4())}
     )
