@@ -130,9 +130,12 @@ class SessionListView(GenericAPIView):
             for p in page
         ]
         if counts is not None:
-            scores = feedback_stats([p.id for p in page])
+            ids = [p.id for p in page]
+            scores = feedback_stats(ids)
+            summaries = feedback_stats(ids, session_level=True)
             for row, project in zip(listed, page, strict=True):
                 row["feedback_stats"] = scores.get(project.id) or None
+                row["session_feedback_stats"] = summaries.get(project.id) or None
         return Response(listed)
 
     @extend_schema(

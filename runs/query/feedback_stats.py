@@ -10,9 +10,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    UUIDField,
+)
 
-from runs.models import Feedback
+from runs.models import Feedback, Run
 
 
 def feedback_stats(
@@ -21,11 +30,22 @@ def feedback_stats(
     """Per project, per key: n, avg, stdev, errors (scores without a number)."""
     if not project_ids:
         return {}
-    rows = (
-        Feedback.objects.filter(
-            session_id__in=project_ids, run_id__isnull=session_level
+    if session_level:
+        feedback = Feedback.objects.filter(
+            session_id__in=project_ids, run_id__isnull=True
+        ).annotate(project=F("session_id"))
+    else:
+        # By the run's project: feedback may arrive before its run, and then
+        # carries no session id.
+        runs = Run.objects.filter(project_id__in=project_ids)
+        feedback = Feedback.objects.filter(run_id__in=runs.values("id")).annotate(
+            project=Subquery(
+                Run.objects.filter(id=OuterRef("run_id")).values("project_id")[:1],
+                output_field=UUIDField(),
+            )
         )
-        .values("session_id", "key")
+    rows = (
+        feedback.values("project", "key")
         .annotate(
             n=Count("id"),
             scored=Count("score"),
@@ -34,11 +54,11 @@ def feedback_stats(
             squares=Sum(F("score") * F("score")),
             errors=Count("id", filter=Q(score__isnull=True, value__isnull=True)),
         )
-        .order_by("session_id", "key")
+        .order_by("project", "key")
     )
     out: dict[Any, dict[str, dict[str, Any]]] = {pid: {} for pid in project_ids}
     for row in rows:
-        out[row["session_id"]][row["key"]] = {
+        out[row["project"]][row["key"]] = {
             "n": row["n"],
             "avg": row["avg"],
             "stdev": _stdev(row["scored"], row["total"], row["squares"]),
