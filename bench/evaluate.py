@@ -7,12 +7,13 @@ evaluation with nothing uploaded.
 Creates a fresh database (SQLite in a temp dir, or a throwaway PostgreSQL
 database beside the one URL names), starts the production server command, and
 creates a dataset of N examples through the langsmith SDK. Then
-``evaluate(target, data=..., evaluators=[2], max_concurrency=8)`` runs (after
-an unmeasured warm-up run) once with ``upload_results=False`` (no experiment, no tracing, no feedback:
-the client-side ceiling) and once recording the experiment (the target's runs,
-2N scores and the project). The target sleeps a few milliseconds, as a fast
-model call would. Every run and score of the recorded experiment is checked
-in the database; the ratio of the two wall times is what the server costs.
+``evaluate(target, data=..., evaluators=[2], max_concurrency=8)`` runs, after
+an unmeasured warm-up, once with ``upload_results=False`` (no experiment, no
+tracing, no feedback: the client-side ceiling) and once recording the
+experiment (the target's runs, 2N scores, the project). The target sleeps a
+few milliseconds, as a fast model call would. Every run and score of the
+recorded experiment is checked in the database; the ratio of the two wall
+times is what recording costs.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def target(inputs: dict) -> dict:
 
 
 def exact(outputs: dict, reference_outputs: dict) -> dict:
-    return {"key": "exact", "score": float(outputs["answer"] == reference_outputs["answer"])}
+    return {
+        "key": "exact",
+        "score": float(outputs["answer"] == reference_outputs["answer"]),
+    }
 
 
 def length(outputs: dict) -> dict:
@@ -123,12 +127,16 @@ def main(argv: list[str] | None = None) -> int:
             timings = run(f"{server.url}/api/v1", args.examples)
         check(db.url, timings["experiment"], args.examples)
     untraced, recorded = timings["untraced_s"], timings["recorded_s"]
-    print(f"database: {db.vendor}; examples: {args.examples}; evaluators: 2; "
-          "max_concurrency: 8")
+    print(
+        f"database: {db.vendor}; examples: {args.examples}; evaluators: 2; "
+        "max_concurrency: 8"
+    )
     print(f"create_examples:               {timings['create_examples_s']:7.2f} s")
     print(f"evaluate, nothing uploaded:    {untraced:7.2f} s")
-    print(f"evaluate, experiment recorded: {recorded:7.2f} s  "
-          f"({recorded / untraced:.2f}x the unrecorded run)")
+    print(
+        f"evaluate, experiment recorded: {recorded:7.2f} s  "
+        f"({recorded / untraced:.2f}x the unrecorded run)"
+    )
     print("every run and score of the recorded experiment checked in the database")
     return 0
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from datasets.models import ComparativeExperiment, Dataset, Example, DatasetTag
+from datasets.models import ComparativeExperiment, Dataset, DatasetTag, Example
 from datasets.selectors import with_counts
 
 

@@ -139,7 +139,9 @@ class DatasetTag(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "tag"], name="dataset_tag_unique")
+            models.UniqueConstraint(
+                fields=["dataset", "tag"], name="dataset_tag_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -41,7 +41,9 @@ def experiment_rows(experiments: list[Project]) -> tuple[list[str], list[dict]]:
         rows.append(
             {
                 "project": project,
-                "scores": [(scores.get(project.id) or {}).get(k, {}).get("avg") for k in keys],
+                "scores": [
+                    (scores.get(project.id) or {}).get(k, {}).get("avg") for k in keys
+                ],
                 "runs": summary["total_traces"],
                 "p50": summary["latency_ms"]["p50"],
                 "p95": summary["latency_ms"]["p95"],
@@ -88,7 +90,9 @@ def compare(
             parent__isnull=True,
             reference_example_id__in=[e.id for e in examples],
         )
-        .only("id", "project_id", "reference_example_id", "outputs", "error", "trace_id")
+        .only(
+            "id", "project_id", "reference_example_id", "outputs", "error", "trace_id"
+        )
         .order_by("start_time", "id")
     )
     cells: dict[tuple[Any, Any], Cell] = {}
@@ -96,13 +100,19 @@ def compare(
     for run in runs:
         cell = cells.setdefault((run.reference_example_id, run.project_id), Cell())
         if cell.runs == 0:
-            cell.outputs, cell.error, cell.trace_id = run.outputs, run.error, run.trace_id
+            cell.outputs, cell.error, cell.trace_id = (
+                run.outputs,
+                run.error,
+                run.trace_id,
+            )
         cell.runs += 1
         run_cell[run.id] = cell
     keys: set[str] = set()
     by_cell: dict[int, dict[str, list]] = {}
     averages = (
-        Feedback.objects.filter(run_id__in=list(run_cell), comparative_experiment_id=None)
+        Feedback.objects.filter(
+            run_id__in=list(run_cell), comparative_experiment_id=None
+        )
         .values("run_id", "key")
         .annotate(avg=Avg("score"))
         .order_by()

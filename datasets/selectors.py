@@ -59,7 +59,9 @@ def dataset_to_dict(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def metadata_filter(queryset: QuerySet, metadata: dict[str, Any], field: str) -> QuerySet:
+def metadata_filter(
+    queryset: QuerySet, metadata: dict[str, Any], field: str
+) -> QuerySet:
     """Rows whose metadata holds every given key with the given value."""
     for key, value in metadata.items():
         queryset = queryset.filter(**{f"{field}__{key}": value})
@@ -90,9 +92,7 @@ def examples_at(
     if metadata:
         rows = metadata_filter(rows, metadata, "metadata")
     if search:
-        rows = rows.filter(
-            Q(inputs__icontains=search) | Q(outputs__icontains=search)
-        )
+        rows = rows.filter(Q(inputs__icontains=search) | Q(outputs__icontains=search))
     return rows.order_by("created_at", "id")
 
 

@@ -235,12 +235,10 @@ def update_examples(
         missing = [str(u.id) for u in updates if u.id not in by_id]
         if missing:
             raise Missing(missing)
-        old_files = {
-            row.id: list(row.attachments.all()) for row in by_id.values()
-        }
-        Example.objects.filter(revision__in=[r.revision for r in by_id.values()]).update(
-            valid_to=now
-        )
+        old_files = {row.id: list(row.attachments.all()) for row in by_id.values()}
+        Example.objects.filter(
+            revision__in=[r.revision for r in by_id.values()]
+        ).update(valid_to=now)
         rows = [_revised(by_id[u.id], u, now) for u in updates]
         Example.objects.bulk_create(rows)
         for update in updates:

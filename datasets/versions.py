@@ -34,7 +34,9 @@ def resolve_as_of(dataset_id: Any, as_of: str | datetime | None) -> datetime | N
         return when
     tag = DatasetTag.objects.filter(dataset_id=dataset_id, tag=as_of).first()
     if tag is None:
-        raise UnknownVersion(f"{as_of!r} is neither an ISO time nor a tag of the dataset.")
+        raise UnknownVersion(
+            f"{as_of!r} is neither an ISO time nor a tag of the dataset."
+        )
     return tag.as_of
 
 
@@ -51,9 +53,7 @@ def version_times(dataset: Dataset) -> list[datetime]:
     """Every time the dataset's examples changed, newest first."""
     rows = Example.objects.filter(dataset=dataset)
     times = set(rows.values_list("valid_from", flat=True))
-    times |= set(
-        rows.filter(valid_to__isnull=False).values_list("valid_to", flat=True)
-    )
+    times |= set(rows.filter(valid_to__isnull=False).values_list("valid_to", flat=True))
     return sorted(times, reverse=True)
 
 

@@ -88,7 +88,9 @@ def compare(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     examples = examples_at(dataset_id=dataset.pk, when=None)[
         offset : offset + COMPARED_PER_PAGE
     ]
-    keys, rows = pages.compare(dataset, experiments, examples) if experiments else ([], [])
+    keys, rows = (
+        pages.compare(dataset, experiments, examples) if experiments else ([], [])
+    )
     totals = {
         "regressions": sum(1 for r in rows if r.regressions),
         "improvements": sum(1 for r in rows if r.improvements),
@@ -126,7 +128,9 @@ def add_to_dataset(
     """The run's inputs and outputs become an example of the chosen dataset."""
     run = get_object_or_404(Run, id=run_id, trace_id=trace_id)
     try:
-        dataset = Dataset.objects.filter(pk=uuid.UUID(request.POST.get("dataset", ""))).first()
+        dataset = Dataset.objects.filter(
+            pk=uuid.UUID(request.POST.get("dataset", ""))
+        ).first()
     except ValueError:
         dataset = None
     if dataset is None:

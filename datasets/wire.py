@@ -46,8 +46,11 @@ def decode_examples_multipart(
                 AttachmentPart(field.removeprefix("attachment."), ctype, data)
             )
         else:
-            raise InvalidField(name, "unknown part (expected <id>[.inputs|.outputs|"
-                               ".attachment.<name>|.attachments_operations])")
+            raise InvalidField(
+                name,
+                "unknown part (expected <id>[.inputs|.outputs|"
+                ".attachment.<name>|.attachments_operations])",
+            )
     examples = []
     for example_id, body in bodies.items():
         example = parse_example(body, creating=creating)

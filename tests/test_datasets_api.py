@@ -245,7 +245,9 @@ def test_feedback_keeps_comparative_fields_and_filters_by_them(api):
     )
     api.post("feedback", {"run_id": str(run.id), "key": "other", "score": 0})
     listed = api.get("feedback", {"comparative_experiment_id": str(comparison)}).json()
-    assert [(f["key"], f["feedback_group_id"]) for f in listed] == [("pref", str(group))]
+    assert [(f["key"], f["feedback_group_id"]) for f in listed] == [
+        ("pref", str(group))
+    ]
     assert listed[0]["comparative_experiment_id"] == str(comparison)
     assert len(api.get("feedback", {"level": "run"}).json()) == 2
     assert api.get("feedback", {"level": "session"}).json() == []

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db
 def test_jsonl_round_trip_keeps_inputs_outputs_metadata(tmp_path):
     source = DatasetFactory(name="src")
     ExampleFactory(
-        dataset=source, inputs={"q": "é"}, outputs={"a": 1}, metadata={"k": "v", "dataset_split": ["test"]}
+        dataset=source,
+        inputs={"q": "é"},
+        outputs={"a": 1},
+        metadata={"k": "v", "dataset_split": ["test"]},
     )
     ExampleFactory(dataset=source, inputs={"q": "b"}, outputs=None)
     path = tmp_path / "src.jsonl"
@@ -45,11 +48,19 @@ def test_csv_import_and_export(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("question,answer,extra\nwho,me,x\n")
     call_command(
-        "import_dataset", "csv", str(path), "--input-keys", "question",
-        "--output-keys", "answer", stdout=io.StringIO(),
+        "import_dataset",
+        "csv",
+        str(path),
+        "--input-keys",
+        "question",
+        "--output-keys",
+        "answer",
+        stdout=io.StringIO(),
     )
     out = tmp_path / "out.csv"
-    call_command("export_dataset", "csv", "--format", "csv", "-o", str(out), stderr=io.StringIO())
+    call_command(
+        "export_dataset", "csv", "--format", "csv", "-o", str(out), stderr=io.StringIO()
+    )
     lines = out.read_text().splitlines()
     assert lines[0] == "id,inputs.question,outputs.answer"
     assert lines[1].endswith(",who,me")
@@ -67,5 +78,10 @@ def test_bad_input_is_a_clear_error(tmp_path):
     csv_file.write_text("a\n1\n")
     with pytest.raises(CommandError, match="no such column"):
         call_command(
-            "import_dataset", "y", str(csv_file), "--input-keys", "b", stdout=io.StringIO()
+            "import_dataset",
+            "y",
+            str(csv_file),
+            "--input-keys",
+            "b",
+            stdout=io.StringIO(),
         )

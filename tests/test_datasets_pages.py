@@ -20,7 +20,9 @@ def experiment(dataset, name, answers, scores, *, age=0):
         reference_dataset_id=dataset.id,
         created_at=timezone.now() - timedelta(minutes=age),
     )
-    for example, answer, score in zip(dataset.examples.all(), answers, scores, strict=True):
+    for example, answer, score in zip(
+        dataset.examples.all(), answers, scores, strict=True
+    ):
         run = RunFactory(
             project=project, reference_example_id=example.id, outputs={"a": answer}
         )

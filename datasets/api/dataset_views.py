@@ -49,7 +49,9 @@ class DatasetParams(Page):
 class DatasetInput(serializers.Serializer):
     id = serializers.UUIDField(required=False, allow_null=True)
     name = serializers.CharField(max_length=255)
-    description = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True
+    )
     data_type = serializers.ChoiceField(choices=Dataset.DataType.values, default="kv")
     extra = serializers.DictField(required=False, allow_null=True)
     metadata = serializers.DictField(required=False, allow_null=True)

@@ -16,7 +16,9 @@ urlpatterns = [
     path("datasets/<uuid:pk>/versions/diff", d.DatasetDiffView.as_view()),
     path("datasets/<uuid:pk>/tags", d.DatasetTagsView.as_view()),
     path("datasets/<uuid:pk>/splits", d.DatasetSplitsView.as_view()),
-    path("datasets/<uuid:pk>/jsonl", d.DatasetJSONLView.as_view(), name="dataset-jsonl"),
+    path(
+        "datasets/<uuid:pk>/jsonl", d.DatasetJSONLView.as_view(), name="dataset-jsonl"
+    ),
     path("datasets/<uuid:pk>/csv", d.DatasetCSVView.as_view(), name="dataset-csv"),
     path("datasets/<uuid:pk>/runs", x.ExperimentRunsView.as_view()),
     path("examples", e.ExampleListView.as_view(), name="examples"),

@@ -178,7 +178,7 @@ class SessionListView(GenericAPIView):
 
 
 def _experiments_filter(projects: QuerySet, params: dict[str, Any]) -> QuerySet:
-    """LangSmith's ``reference_dataset``/``reference_dataset_name``/``reference_free``."""
+    """LangSmith's reference_dataset, reference_dataset_name, reference_free."""
     if params.get("reference_dataset"):
         projects = projects.filter(reference_dataset_id__in=params["reference_dataset"])
     if "reference_dataset_name" in params:

@@ -29,7 +29,9 @@ def sdk_log(caplog):
     """Every warning the SDK logs (a retry or a dropped request is one)."""
     caplog.set_level(logging.WARNING, logger="langsmith")
     yield caplog
-    assert [r.getMessage() for r in caplog.records if r.name.startswith("langsmith")] == []
+    assert [
+        r.getMessage() for r in caplog.records if r.name.startswith("langsmith")
+    ] == []
 
 
 def test_dataset_lifecycle_through_the_sdk(client, sdk_log):
@@ -131,8 +133,9 @@ def test_csv_upload_and_many_examples_page(client, sdk_log, tmp_path):
         examples=[{"inputs": {"i": i}, "outputs": {"o": i}} for i in range(250)],
     )
     assert len(list(client.list_examples(dataset_id=dataset.id))) == 252
-    assert [e.inputs["i"] for e in client.list_examples(
-        dataset_id=dataset.id, offset=2, limit=3
-    )] == [0, 1, 2]
+    assert [
+        e.inputs["i"]
+        for e in client.list_examples(dataset_id=dataset.id, offset=2, limit=3)
+    ] == [0, 1, 2]
     started = datetime.now(UTC)
     assert client.read_dataset(dataset_id=dataset.id).modified_at <= started

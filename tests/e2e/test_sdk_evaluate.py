@@ -37,7 +37,9 @@ def dataset(client):
     dataset = client.create_dataset("arith")
     client.create_examples(
         dataset_id=dataset.id,
-        examples=[{"inputs": {"q": q}, "outputs": {"a": a}} for q, a in QUESTIONS.items()],
+        examples=[
+            {"inputs": {"q": q}, "outputs": {"a": a}} for q, a in QUESTIONS.items()
+        ],
     )
     return dataset
 
@@ -60,7 +62,9 @@ def length(outputs: dict) -> dict:
 
 
 def accuracy(outputs: list[dict], reference_outputs: list[dict]) -> dict:
-    right = sum(o["a"] == r["a"] for o, r in zip(outputs, reference_outputs))
+    right = sum(
+        o["a"] == r["a"] for o, r in zip(outputs, reference_outputs, strict=True)
+    )
     return {"key": "accuracy", "score": right / len(outputs)}
 
 
@@ -97,7 +101,9 @@ def test_evaluate_records_runs_scores_and_summary(client, dataset, sdk_log):
     }
     listed = list(client.list_projects(reference_dataset_id=dataset.id))
     assert [p.id for p in listed] == [project.id]
-    assert list(client.list_projects(reference_dataset_name="arith"))[0].id == project.id
+    assert (
+        list(client.list_projects(reference_dataset_name="arith"))[0].id == project.id
+    )
 
     experiment = client.get_experiment_results(project_id=project.id)
     rows = list(experiment["examples_with_runs"])
@@ -144,7 +150,9 @@ def test_aevaluate_and_evaluating_an_existing_experiment(client, dataset, sdk_lo
     assert stats.session_feedback_stats["accuracy"]["avg"] == 1.0
 
     # A dataset change after the experiment: as_of keeps the old examples.
-    client.create_example(inputs={"q": "9+9"}, outputs={"a": "18"}, dataset_id=dataset.id)
+    client.create_example(
+        inputs={"q": "9+9"}, outputs={"a": "18"}, dataset_id=dataset.id
+    )
     version = client.read_project(project_id=project.id).metadata["dataset_version"]
     assert len(list(client.list_examples(dataset_id=dataset.id))) == 5
     assert len(list(client.list_examples(dataset_id=dataset.id, as_of=version))) == 4
@@ -152,8 +160,9 @@ def test_aevaluate_and_evaluating_an_existing_experiment(client, dataset, sdk_lo
     later.wait()
     client.flush()
     keys = sorted(
-        Feedback.objects.filter(session_id=project.id, run_id__isnull=False)
-        .values_list("key", flat=True)
+        Feedback.objects.filter(
+            session_id=project.id, run_id__isnull=False
+        ).values_list("key", flat=True)
     )
     assert keys == ["exact"] * 4 + ["length"] * 4
     again = client.read_project(project_id=project.id, include_stats=True)
@@ -174,9 +183,7 @@ def test_comparing_two_experiments(client, dataset, sdk_log):
     client.flush()
 
     def prefer_right(runs: list, example) -> dict:
-        scores = {
-            r.id: float(r.outputs["a"] == example.outputs["a"]) for r in runs
-        }
+        scores = {r.id: float(r.outputs["a"] == example.outputs["a"]) for r in runs}
         return {"key": "prefer_right", "scores": scores}
 
     compared = evaluate_comparative(

@@ -23,7 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", default=None, help="ISO time or tag.")
 
     def handle(
-        self, *, dataset: str, format: str, output: str, as_of: str | None, **options: Any
+        self,
+        *,
+        dataset: str,
+        format: str,
+        output: str,
+        as_of: str | None,
+        **options: Any,
     ) -> None:
         found = _find(dataset)
         try:
@@ -32,13 +38,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         rows = (
             example_to_dict(e)
-            for e in examples_at(dataset_id=found.pk, when=when).iterator(chunk_size=500)
+            for e in examples_at(dataset_id=found.pk, when=when).iterator(
+                chunk_size=500
+            )
         )
         count = 0
         target = sys.stdout.buffer if output == "-" else open(output, "wb")  # noqa: SIM115
         try:
-            chunks = to_jsonl(rows) if format == "jsonl" else (
-                s.encode() for s in to_csv(rows)
+            chunks = (
+                to_jsonl(rows)
+                if format == "jsonl"
+                else (s.encode() for s in to_csv(rows))
             )
             for chunk in chunks:
                 target.write(chunk)
@@ -47,7 +57,9 @@ class Command(BaseCommand):
             if output != "-":
                 target.close()
         lines = count if format == "jsonl" else max(count - 1, 0)
-        self.stderr.write(self.style.SUCCESS(f"Exported {lines} examples of {found.name}."))
+        self.stderr.write(
+            self.style.SUCCESS(f"Exported {lines} examples of {found.name}.")
+        )
 
 
 def _find(value: str) -> Dataset:

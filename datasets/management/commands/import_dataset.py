@@ -76,7 +76,9 @@ class Command(BaseCommand):
                 services.create_examples(target, examples[start : start + BATCH])
             except services.Conflict as exc:
                 raise CommandError(str(exc)) from None
-            self.stdout.write(f"\r{min(start + BATCH, len(examples))}/{len(examples)}", ending="")
+            self.stdout.write(
+                f"\r{min(start + BATCH, len(examples))}/{len(examples)}", ending=""
+            )
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS(f"Imported {len(examples)} examples into {target.name}.")

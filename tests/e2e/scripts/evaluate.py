@@ -44,7 +44,9 @@ def exact(run, example):
 
 
 def accuracy(runs, examples):
-    right = sum(r.outputs["a"] == e.outputs["a"] for r, e in zip(runs, examples))
+    right = sum(
+        r.outputs["a"] == e.outputs["a"] for r, e in zip(runs, examples, strict=True)
+    )
     return {"key": "accuracy", "score": right / len(runs)}
 
 
