@@ -21,10 +21,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,7 +53,21 @@ def length(outputs: dict) -> dict:
     return {"key": "length", "score": len(outputs["answer"])}
 
 
-def run(url: str, examples: int) -> dict[str, float]:
+def server_time(log: Path, start: int) -> tuple[int, float]:
+    """Requests the server logged after byte ``start``, and their total time."""
+    with log.open("rb") as handle:
+        handle.seek(start)
+        lines = handle.read().decode(errors="replace").splitlines()
+    times = [
+        float(found.group(1))
+        for line in lines
+        if "agentspy.requests" in line
+        and (found := re.search(r" ([0-9.]+)ms", line)) is not None
+    ]
+    return len(times), sum(times) / 1000
+
+
+def run(url: str, examples: int, log: Path) -> dict[str, Any]:
     from langsmith import Client, evaluate
 
     client = Client(api_url=url, api_key="bench")
@@ -72,6 +88,7 @@ def run(url: str, examples: int) -> dict[str, float]:
     # The first evaluate() of a process pays for imports and thread pools.
     runs = (("warm-up", False), ("untraced", False), ("recorded", True))
     for label, upload_results in runs:
+        logged = log.stat().st_size
         started = time.perf_counter()
         results = evaluate(
             target,
@@ -87,6 +104,7 @@ def run(url: str, examples: int) -> dict[str, float]:
         assert len(rows) == examples, len(rows)
         if upload_results:
             timings["experiment"] = results.experiment_name
+            timings["requests"], timings["server_s"] = server_time(log, logged)
     return timings
 
 
@@ -118,13 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")  # upload_results=False is flagged as beta
     with BenchDatabase.fresh(args.database_url, Path(tempfile.mkdtemp())) as db:
         port = free_port()
+        log = Path(db.workdir) / "server.log"
         server = ServerProcess(
-            env={"DATABASE_URL": db.url, "LOG_LEVEL": "WARNING"},
+            # INFO: the request log gives the time the server spent.
+            env={"DATABASE_URL": db.url, "LOG_LEVEL": "INFO"},
             command=gunicorn_command(port),
             port=port,
+            log_path=log,
         )
         with server:
-            timings = run(f"{server.url}/api/v1", args.examples)
+            timings = run(f"{server.url}/api/v1", args.examples, log)
         check(db.url, timings["experiment"], args.examples)
     untraced, recorded = timings["untraced_s"], timings["recorded_s"]
     print(
@@ -136,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"evaluate, experiment recorded: {recorded:7.2f} s  "
         f"({recorded / untraced:.2f}x the unrecorded run)"
+    )
+    print(
+        f"server, recorded run:          {timings['server_s']:7.2f} s in "
+        f"{timings['requests']} requests (summed; 2 workers x 4 threads)"
     )
     print("every run and score of the recorded experiment checked in the database")
     return 0
