@@ -20,8 +20,9 @@ from django.db.models import (
     Sum,
     UUIDField,
 )
+from django.db.models.functions import Coalesce
 
-from runs.models import Feedback, Run
+from runs.models import Feedback, Project, Run
 
 
 def feedback_stats(
@@ -35,15 +36,7 @@ def feedback_stats(
             session_id__in=project_ids, run_id__isnull=True
         ).annotate(project=F("session_id"))
     else:
-        # By the run's project: feedback may arrive before its run, and then
-        # carries no session id.
-        runs = Run.objects.filter(project_id__in=project_ids)
-        feedback = Feedback.objects.filter(run_id__in=runs.values("id")).annotate(
-            project=Subquery(
-                Run.objects.filter(id=OuterRef("run_id")).values("project_id")[:1],
-                output_field=UUIDField(),
-            )
-        )
+        feedback = _run_feedback(project_ids)
     rows = (
         feedback.values("project", "key")
         .annotate(
@@ -58,6 +51,8 @@ def feedback_stats(
     )
     out: dict[Any, dict[str, dict[str, Any]]] = {pid: {} for pid in project_ids}
     for row in rows:
+        if row["project"] not in out:
+            continue  # a score of one project's run filed under another
         out[row["project"]][row["key"]] = {
             "n": row["n"],
             "avg": row["avg"],
@@ -66,6 +61,40 @@ def feedback_stats(
             "values": {},
         }
     return out
+
+
+def _run_feedback(project_ids: list[Any]) -> Any:
+    """Feedback on the projects' runs, annotated with the project.
+
+    An experiment's scores are found through its runs: an older SDK posts a
+    score before its run is sent, and such feedback carries no session id.
+    Experiments are as large as their datasets; other projects can hold
+    millions of runs, so their feedback is found by its session id (indexed).
+    """
+    experiments = set(
+        Project.objects.filter(
+            id__in=project_ids, reference_dataset_id__isnull=False
+        ).values_list("id", flat=True)
+    )
+    others = [pid for pid in project_ids if pid not in experiments]
+    by_session = Q(session_id__in=others, run_id__isnull=False)
+    by_run = Q(
+        run_id__in=Run.objects.filter(project_id__in=list(experiments)).values("id")
+    )
+    return Feedback.objects.filter(
+        (by_session if others else Q(pk__in=[]))
+        | (by_run if experiments else Q(pk__in=[]))
+    ).annotate(
+        # Feedback without a session id belongs to its run's project.
+        project=Coalesce(
+            F("session_id"),
+            Subquery(
+                Run.objects.filter(id=OuterRef("run_id")).values("project_id")[:1],
+                output_field=UUIDField(),
+            ),
+            output_field=UUIDField(),
+        )
+    )
 
 
 def _stdev(n: int, total: float | None, squares: float | None) -> float | None:
