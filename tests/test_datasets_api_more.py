@@ -247,3 +247,21 @@ def test_csv_upload_errors_are_400(api, client, api_prefix):
         ]
     )
     assert list(wrong_type.json()) == ["data_type"]
+
+
+def test_jsonl_upload_creates_a_dataset(api, client, api_prefix):
+    lines = b'{"inputs": {"q": 1}, "outputs": {"a": 2}}\n\n{"inputs": {"q": 3}}\n'
+    response = client.post(
+        f"{api_prefix}/datasets/upload",
+        multipart(
+            [("name", "text/plain", b"lines"), ("file", "application/x-ndjson", lines)]
+        ),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+    )
+    assert response.status_code == 201
+    assert response.json()["example_count"] == 2
+    listed = api.get("examples", {"dataset": response.json()["id"]}).json()
+    assert [(e["inputs"], e["outputs"]) for e in listed] == [
+        ({"q": 1}, {"a": 2}),
+        ({"q": 3}, None),
+    ]

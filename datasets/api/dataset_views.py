@@ -32,7 +32,7 @@ from datasets.selectors import (
     metadata_filter,
     with_counts,
 )
-from datasets.wire import csv_examples, to_csv, to_jsonl
+from datasets.wire import csv_examples, jsonl_examples, to_csv, to_jsonl
 from runs.api.auth import ApiKeyRequired
 from runs.ingest.normalize import InvalidField
 
@@ -264,8 +264,12 @@ class DatasetSplitsView(APIView):
         return Response([str(i) for i in data["examples"]])
 
 
+JSONL_TYPES = {"application/jsonl", "application/x-ndjson", "application/jsonlines"}
+
+
 class UploadCSVView(APIView):
-    """``client.upload_csv``: a CSV file and its column roles, as a form."""
+    """``client.upload_csv``: a CSV file and its column roles, as a form; or a
+    JSONL file of examples (``format=jsonl`` or a JSON-lines content type)."""
 
     permission_classes = PERMISSIONS
     parser_classes = [MultipartPartsParser]
@@ -275,17 +279,21 @@ class UploadCSVView(APIView):
     def post(self, request: Request) -> Response:
         form: dict[str, list[str]] = {}
         file = None
-        for name, _ctype, data in request.data:
+        file_type = ""
+        for name, ctype, data in request.data:
             if name == "file":
-                file = data
+                file, file_type = data, ctype
             else:
                 form.setdefault(name, []).append(data.decode("utf-8", "replace"))
         if file is None:
             raise InvalidField("file", "a CSV file part named 'file' is required")
         name = (form.get("name") or [""])[0] or "uploaded.csv"
-        examples = csv_examples(
-            file, form.get("input_keys", []), form.get("output_keys", [])
-        )
+        if file_type in JSONL_TYPES or form.get("format") == ["jsonl"]:
+            examples = jsonl_examples(file.splitlines())
+        else:
+            examples = csv_examples(
+                file, form.get("input_keys", []), form.get("output_keys", [])
+            )
         fields: dict[str, Any] = {"name": name}
         if form.get("description"):
             fields["description"] = form["description"][0]
