@@ -198,7 +198,12 @@ def create_examples(dataset: Dataset, examples: list[ExampleInput]) -> list[Exam
         )
         if taken:
             raise Conflict(f"Example(s) already exist: {', '.join(map(str, taken))}")
-        Example.objects.bulk_create(rows)
+        try:
+            with transaction.atomic():
+                Example.objects.bulk_create(rows)
+        except IntegrityError:
+            # The same id sent twice at once: one request wins.
+            raise Conflict("An example with one of these ids already exists.") from None
         _attach(rows, files)
         Dataset.objects.filter(pk=dataset.pk).update(modified_at=now)
     return rows
@@ -223,6 +228,9 @@ def update_examples(
 ) -> list[Example]:
     """Apply updates (a key not sent stays as it was) as one new version."""
     _source_io([u for u in updates if u.use_source_run_io])
+    moved_to = {u.dataset_id for u in updates if u.dataset_id}
+    if len(moved_to) > Dataset.objects.filter(pk__in=moved_to).count():
+        raise InvalidField("dataset_id", "no such dataset")
     files = {u.id: _save_files(u.id, u.attachments) for u in updates}
     now = timezone.now()
     with transaction.atomic():
@@ -240,6 +248,8 @@ def update_examples(
             revision__in=[r.revision for r in by_id.values()]
         ).update(valid_to=now)
         rows = [_revised(by_id[u.id], u, now) for u in updates]
+        if len({r.id for r in rows}) != len(rows):
+            raise InvalidField("id", "an example is updated twice in one request")
         Example.objects.bulk_create(rows)
         for update in updates:
             files[update.id] = _kept_files(

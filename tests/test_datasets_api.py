@@ -284,3 +284,18 @@ def test_scoped_keys_may_not_use_datasets(api):
 
 def test_attachment_urls_need_a_valid_signature(api):
     assert api.get("examples/attachments/forged").status_code == 404
+
+
+def test_updates_naming_a_missing_dataset_or_one_example_twice_are_400(api):
+    example = ExampleFactory()
+    moved = api.patch(
+        "examples/bulk", [{"id": str(example.id), "dataset_id": str(uuid.uuid4())}]
+    )
+    assert moved.json() == {"dataset_id": ["no such dataset"]}
+    twice = api.patch(
+        "examples/bulk",
+        [{"id": str(example.id), "inputs": {}}, {"id": str(example.id), "inputs": {}}],
+    )
+    assert twice.status_code == 400
+    assert api.patch(f"examples/{example.id}", [1]).status_code == 400
+    assert Example.objects.filter(id=example.id).count() == 1

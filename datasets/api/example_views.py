@@ -165,6 +165,8 @@ class ExampleDetailView(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     @handled
     def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        if not isinstance(request.data, dict):
+            raise InvalidField("body", "expected a JSON object")
         update = parse_example({**request.data, "id": str(pk)}, creating=False)
         services.update_examples([update])
         return Response({"message": "Example updated", "example_ids": [str(pk)]})
