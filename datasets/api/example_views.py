@@ -112,7 +112,9 @@ class ExampleListView(APIView):
         row = services.create_examples(dataset, [example])[0]
         return Response(example_to_dict(row), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="examples_delete_many", responses={200: OpenApiTypes.OBJECT}
+    )
     def delete(self, request: Request) -> Response:
         ids = validated_ids(request.query_params.getlist("example_ids"), "example_ids")
         services.delete_examples(ids)
