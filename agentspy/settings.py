@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "runs",
+    "datasets",
     "dashboard",
     "mcpserver",
 ]

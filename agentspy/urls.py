@@ -85,5 +85,7 @@ urlpatterns = [
         shared_run_panel,
         name="shared-run-panel",
     ),
+    path(api_prefix, include("datasets.api.urls")),
+    path("", include("datasets.urls")),
     path("", include("dashboard.urls")),
 ]

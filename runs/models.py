@@ -47,6 +47,9 @@ class Project(models.Model):
     # names one project per (agent id, environment); "" for other projects.
     agent_id = models.CharField(max_length=63, blank=True, default="")
     agent_environment = models.CharField(max_length=16, blank=True, default="")
+    # Set on experiments: the dataset whose examples the project's runs answer.
+    # A plain id (no constraint), so an experiment outlives its dataset.
+    reference_dataset_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["name"]
@@ -237,12 +240,20 @@ class Feedback(models.Model):
     correction = models.JSONField(null=True, blank=True)
     source = models.JSONField(null=True, blank=True)
     extra = models.JSONField(null=True, blank=True)
+    # Pairwise evaluators' scores: the comparison they belong to, and the
+    # group of feedback (one per compared run) a single judgement produced.
+    comparative_experiment_id = models.UUIDField(null=True, blank=True, db_index=True)
+    feedback_group_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     modified_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "feedback"
+        indexes = [
+            # An experiment's scores per key (session feedback statistics).
+            models.Index(fields=["session_id", "key"], name="feedback_session_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}={self.score if self.score is not None else self.value}"

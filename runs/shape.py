@@ -79,7 +79,9 @@ def project_to_dict(project: Project, **stats: Any) -> dict[str, Any]:
         "end_time": project.end_time.isoformat() if project.end_time else None,
         "extra": {"metadata": project.metadata} if project.metadata else None,
         "tenant_id": str(TENANT_ID),
-        "reference_dataset_id": None,
+        "reference_dataset_id": str(project.reference_dataset_id)
+        if project.reference_dataset_id
+        else None,
         "default_dataset_id": None,
         "trace_tier": "longlived",
         "retention_days": project.retention_days,
@@ -102,4 +104,10 @@ def feedback_to_dict(feedback: Feedback) -> dict[str, Any]:
         "correction": feedback.correction,
         "feedback_source": feedback.source,
         "extra": feedback.extra,
+        "comparative_experiment_id": str(feedback.comparative_experiment_id)
+        if feedback.comparative_experiment_id
+        else None,
+        "feedback_group_id": str(feedback.feedback_group_id)
+        if feedback.feedback_group_id
+        else None,
     }

@@ -51,3 +51,23 @@ class FeedbackFactory(DjangoModelFactory):
 
     key = "correctness"
     score = 1.0
+
+
+class DatasetFactory(DjangoModelFactory):
+    class Meta:
+        model = "datasets.Dataset"
+
+    name = factory.Sequence(lambda n: f"dataset-{n}")
+
+
+class ExampleFactory(DjangoModelFactory):
+    """The current revision of an example."""
+
+    class Meta:
+        model = "datasets.Example"
+
+    id = factory.LazyFunction(uuid.uuid4)
+    dataset = factory.SubFactory(DatasetFactory)
+    inputs = factory.Dict({"question": "What is 2 + 2?"})
+    outputs = factory.Dict({"answer": "4"})
+    metadata = factory.Dict({"dataset_split": ["base"]})

@@ -66,6 +66,7 @@ def test_info_is_the_complete_object_every_sdk_parses(client, api_prefix, settin
             "zstd_compression_enabled": True,
             "search_enabled": True,
             "s3_storage_enabled": False,
+            "dataset_examples_multipart_enabled": True,
         },
         "tenant_handle": "agent-spy",
     }

@@ -46,6 +46,8 @@ def info_payload() -> dict[str, Any]:
             "zstd_compression_enabled": True,
             "search_enabled": True,
             "s3_storage_enabled": False,
+            # Examples (with attachments) go to /platform/datasets/{id}/examples.
+            "dataset_examples_multipart_enabled": True,
         },
         "tenant_handle": "agent-spy",
     }

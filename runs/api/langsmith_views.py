@@ -45,6 +45,7 @@ from runs.feedback import save_feedback
 from runs.ingest.normalize import InvalidField
 from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
+from runs.query.feedback_stats import experiment_stats, feedback_stats
 from runs.query.newest import newest_first
 from runs.query.roots import trace_aggregates
 from runs.query.run_query import query_runs
@@ -134,17 +135,24 @@ class SessionListView(GenericAPIView):
             projects = projects.filter(name__icontains=params["name_contains"])
         if params.get("id"):
             projects = projects.filter(id__in=params["id"])
+        projects = _experiments_filter(projects, params)
         offset, limit = params["offset"], params["limit"]
         page = list(projects[offset : offset + limit])
         counts = (
             project_counts([p.id for p in page]) if params["include_stats"] else None
         )
-        return Response(
-            [
-                _project_dict(p, None if counts is None else counts.get(p.id, {}))
-                for p in page
-            ]
-        )
+        listed = [
+            _project_dict(p, None if counts is None else counts.get(p.id, {}))
+            for p in page
+        ]
+        if counts is not None:
+            ids = [p.id for p in page]
+            scores = feedback_stats(ids)
+            summaries = feedback_stats(ids, session_level=True)
+            for row, project in zip(listed, page, strict=True):
+                row["feedback_stats"] = scores.get(project.id) or None
+                row["session_feedback_stats"] = summaries.get(project.id) or None
+        return Response(listed)
 
     @extend_schema(
         summary="Create a project (409 on a duplicate name; ?upsert=true)",
@@ -157,6 +165,11 @@ class SessionListView(GenericAPIView):
         scope = project_scope(request)
         if scope is not None and data["name"] != scope:
             raise Http404("No such project for this key.")
+        if not reference_dataset_exists(data.get("reference_dataset_id")):
+            return Response(
+                {"detail": f"Dataset not found: {data['reference_dataset_id']}"},
+                status=status.HTTP_404_NOT_FOUND,
+            )
         existing = Project.objects.filter(name=data["name"]).first()
         if existing is not None:
             if not upsert:
@@ -180,16 +193,47 @@ class SessionListView(GenericAPIView):
         return Response(_project_dict(project, None), status=status.HTTP_201_CREATED)
 
 
+def _experiments_filter(projects: QuerySet, params: dict[str, Any]) -> QuerySet:
+    """LangSmith's reference_dataset, reference_dataset_name, reference_free."""
+    if params.get("reference_dataset"):
+        projects = projects.filter(reference_dataset_id__in=params["reference_dataset"])
+    if "reference_dataset_name" in params:
+        from django.apps import apps
+
+        dataset = apps.get_model("datasets", "Dataset")
+        ids = dataset.objects.filter(name=params["reference_dataset_name"])
+        projects = projects.filter(reference_dataset_id__in=ids.values("id"))
+    if params.get("reference_free") is not None:
+        projects = projects.filter(
+            reference_dataset_id__isnull=params["reference_free"]
+        )
+    return projects
+
+
+def reference_dataset_exists(dataset_id: uuid.UUID | None) -> bool:
+    """An experiment may only be created against a dataset that exists."""
+    if dataset_id is None:
+        return True
+    from django.apps import apps
+
+    if not apps.is_installed("datasets"):
+        return True
+    return apps.get_model("datasets", "Dataset").objects.filter(id=dataset_id).exists()
+
+
 def _apply(project: Project, data: dict[str, Any]) -> None:
-    if "name" in data:
+    if data.get("name") is not None:
         project.name = data["name"]
-    if "description" in data:
-        project.description = data["description"] or ""
-    if "extra" in data:
-        extra = data["extra"] or {}
+    if data.get("reference_dataset_id") is not None:
+        project.reference_dataset_id = data["reference_dataset_id"]
+    # LangSmith's null means "unchanged" (evaluate() ends with nulls).
+    if data.get("description") is not None:
+        project.description = data["description"]
+    if data.get("extra") is not None:
+        extra = data["extra"]
         metadata = extra.get("metadata") if isinstance(extra, dict) else None
         project.metadata = metadata if isinstance(metadata, dict) else {}
-    if "end_time" in data:
+    if data.get("end_time") is not None:
         project.end_time = data["end_time"]
     if "retention_days" in data:
         project.retention_days = data["retention_days"]
@@ -214,7 +258,10 @@ class SessionDetailView(GenericAPIView):
             if include not in ("false", "0")
             else None
         )
-        return Response(_project_dict(project, counts))
+        body = _project_dict(project, counts)
+        if counts is not None:
+            body.update(experiment_stats(project.id))
+        return Response(body)
 
     @extend_schema(
         summary="Update a project",
@@ -224,7 +271,7 @@ class SessionDetailView(GenericAPIView):
     def patch(self, request: Request, pk: uuid.UUID) -> Response:
         project = self.get_object()
         data = validated(SessionPatch, request.data)
-        if "name" in data and data["name"] != project.name:
+        if data.get("name") is not None and data["name"] != project.name:
             if Project.objects.filter(name=data["name"]).exists():
                 return Response(
                     {"detail": f"Project {data['name']!r} already exists."},
@@ -364,6 +411,12 @@ class FeedbackListView(GenericAPIView):
             feedback = feedback.filter(key__in=params["key"])
         if params.get("session"):
             feedback = feedback.filter(session_id__in=params["session"])
+        if "comparative_experiment_id" in params:
+            feedback = feedback.filter(
+                comparative_experiment_id=params["comparative_experiment_id"]
+            )
+        if "level" in params:
+            feedback = feedback.filter(run_id__isnull=params["level"] == "session")
         offset, limit = params["offset"], params["limit"]
         return Response(
             [feedback_to_dict(f) for f in feedback[offset : offset + limit]]

@@ -55,6 +55,11 @@ class SessionParams(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=255)
     name_contains = serializers.CharField(required=False, max_length=255)
     id = serializers.ListField(child=serializers.UUIDField(), required=False)
+    reference_dataset = serializers.ListField(
+        child=serializers.UUIDField(), required=False
+    )
+    reference_dataset_name = serializers.CharField(required=False, max_length=255)
+    reference_free = serializers.BooleanField(required=False, allow_null=True)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
     offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
     include_stats = serializers.BooleanField(required=False, default=True)
@@ -75,7 +80,8 @@ class SessionInput(serializers.Serializer):
 
 
 class SessionPatch(SessionInput):
-    name = serializers.CharField(max_length=255, required=False)
+    # evaluate() ends an experiment with "name": null, meaning unchanged.
+    name = serializers.CharField(max_length=255, required=False, allow_null=True)
 
 
 class RunsQueryInput(serializers.Serializer):
@@ -127,6 +133,8 @@ class FeedbackParams(serializers.Serializer):
         child=serializers.CharField(max_length=255), required=False
     )
     session = serializers.ListField(child=serializers.UUIDField(), required=False)
+    comparative_experiment_id = serializers.UUIDField(required=False)
+    level = serializers.ChoiceField(choices=["run", "session"], required=False)
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
     offset = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
 

@@ -25,6 +25,8 @@ FEEDBACK_UPDATE_FIELDS = [
     "correction",
     "source",
     "extra",
+    "comparative_experiment_id",
+    "feedback_group_id",
     "modified_at",
 ]
 
@@ -163,6 +165,8 @@ def feedback_from_payload(raw: Any) -> Feedback:
         correction=raw.get("correction"),
         source=source if isinstance(source, dict) else None,
         extra=raw.get("extra") if isinstance(raw.get("extra"), dict) else None,
+        comparative_experiment_id=opt_uuid("comparative_experiment_id"),
+        feedback_group_id=opt_uuid("feedback_group_id"),
         created_at=opt_time("created_at"),
         modified_at=opt_time("modified_at"),
     )
