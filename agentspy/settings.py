@@ -111,6 +111,11 @@ MAX_JSON_DEPTH = 200
 REQUEST_TIMEOUT = CONFIG.request_timeout
 RETENTION_DAYS = CONFIG.retention_days
 STALE_AFTER_MINUTES = CONFIG.stale_after_minutes
+# OTLP/gRPC receiver (manage.py serve_otlp_grpc)
+OTLP_GRPC_HOST = CONFIG.otlp_grpc_host
+OTLP_GRPC_PORT = CONFIG.otlp_grpc_port
+OTLP_GRPC_WORKERS = CONFIG.otlp_grpc_workers
+OTLP_GRPC_THREADS = CONFIG.otlp_grpc_threads
 # Ingestion reads the stream itself with its own cap; Django's guard would
 # answer 400 before the view can say 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_TRACE_SIZE_BYTES

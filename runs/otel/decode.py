@@ -1,4 +1,4 @@
-"""OTLP trace requests (protobuf, OTLP/JSON, gRPC) to plain ``Span`` records.
+"""OTLP/HTTP trace bodies (protobuf or OTLP/JSON) to plain ``Span`` records.
 
 A body that cannot be parsed at all raises ``DecodeError`` (answered with 400
 and a ``google.rpc.Status``). A span that parses but is unusable (missing or
@@ -87,11 +87,6 @@ def decode_protobuf(body: bytes) -> Decoded:
         request.ParseFromString(body)
     except (ProtobufDecodeError, RecursionError) as exc:
         raise DecodeError(f"invalid ExportTraceServiceRequest: {exc}") from None
-    return decode_message(request)
-
-
-def decode_message(request: ExportTraceServiceRequest) -> Decoded:
-    """The spans of a parsed request (OTLP/gRPC hands one over already parsed)."""
     out = Decoded()
     index = 0
     for resource_spans in request.resource_spans:
