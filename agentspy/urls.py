@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from agentspy import health, metrics
+from alerts.views import alerts_page
 from runs.otel.views import OTLPTracesView
 
 api_prefix = settings.API_PREFIX.strip("/") + "/"
@@ -47,7 +48,9 @@ urlpatterns = [
         name="redoc",
     ),
     path(api_prefix, include("runs.api.urls")),
+    path(api_prefix, include("alerts.urls")),
     # OTLP exporters append /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT.
     path("v1/traces", OTLPTracesView.as_view(), name="otlp-traces"),
+    path("alerts", alerts_page, name="alerts-page"),
     path("", include("dashboard.urls")),
 ]
