@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from alerts import webhooks
@@ -94,8 +94,11 @@ def evaluate_rules(*, now: datetime | None = None) -> list[Evaluation]:
     deliveries = [e.delivery for e in evaluations if e.delivery is not None]
     deadline = started + settings.ALERT_RUN_SECONDS
     if deliveries:
+        # Threads only talk HTTP; rows are saved here, by this connection.
         with ThreadPoolExecutor(max_workers=min(SENDERS, len(deliveries))) as pool:
-            list(pool.map(lambda d: _deliver_in_thread(d, deadline), deliveries))
+            sending = [pool.submit(send, d, deadline=deadline) for d in deliveries]
+            for future in as_completed(sending):
+                _save(future.result())
     return evaluations
 
 
@@ -139,15 +142,16 @@ def _transition(rule_id: int, value: float | None, now: datetime) -> Evaluation:
     return Evaluation(rule_id, value, breached, event, delivery)
 
 
-def _deliver_in_thread(delivery: AlertDelivery, deadline: float) -> None:
-    try:
-        deliver(delivery, deadline=deadline)
-    finally:
-        close_old_connections()
-
-
 def deliver(delivery: AlertDelivery, *, deadline: float) -> AlertDelivery:
-    """Send one delivery, retrying with backoff until it succeeds or time is up."""
+    """Send one delivery (see ``send``) and record the outcome."""
+    return _save(send(delivery, deadline=deadline))
+
+
+def send(delivery: AlertDelivery, *, deadline: float) -> AlertDelivery:
+    """Post one delivery, retrying with backoff until it succeeds or time is up.
+
+    Fills in the delivery's attempts and outcome; saves nothing.
+    """
     body = webhooks.request_body(delivery.url, delivery.payload)
     headers = {
         "X-AgentSpy-Event": delivery.event,
@@ -202,6 +206,10 @@ def deliver(delivery: AlertDelivery, *, deadline: float) -> AlertDelivery:
             delivery.attempt_count,
             delivery.last_error,
         )
+    return delivery
+
+
+def _save(delivery: AlertDelivery) -> AlertDelivery:
     delivery.save(
         update_fields=[
             "status",
