@@ -207,7 +207,7 @@ def _bounded(request: Request, name: str, default: int, low: int, high: int) -> 
         value = int(raw)
     except ValueError:
         message = "A whole number is required."
-        raise exceptions.ValidationError({name: message}) from None
+        raise exceptions.ValidationError({name: [message]}) from None
     if not low <= value <= high:
-        raise exceptions.ValidationError({name: f"Must be from {low} to {high}."})
+        raise exceptions.ValidationError({name: [f"Must be from {low} to {high}."]})
     return value
