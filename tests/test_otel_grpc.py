@@ -246,3 +246,12 @@ def test_each_export_is_logged_and_counted_like_a_request(target, caplog):
     )
     assert after == before + 1
     assert sample("agentspy_runs_ingested_total", project="logged") == ingested + 1
+
+
+def test_the_command_refuses_a_bad_port_or_worker_count():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--port 70000 is not a TCP port"):
+        call_command("serve_otlp_grpc", port=70000)
+    with pytest.raises(CommandError, match="must be at least 1"):
+        call_command("serve_otlp_grpc", port=4317, threads=-1)
