@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -67,6 +70,29 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """What the API checks too, for rules saved through the admin."""
+        threshold = self.threshold
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not math.isfinite(threshold)
+        ):
+            raise ValidationError({"threshold": "A JSON number is required."})
+        if self.metric == self.Metric.ERROR_RATE and not 0 <= threshold <= 1:
+            raise ValidationError(
+                {"threshold": "error_rate is a fraction from 0 to 1 (0.05 is 5%)."}
+            )
+        is_feedback = self.metric == self.Metric.FEEDBACK_SCORE
+        if is_feedback != bool(self.feedback_key.strip()):
+            raise ValidationError(
+                {"feedback_key": "Only feedback_score rules take a feedback key."}
+            )
+        if self.webhook_url.split(":", 1)[0].lower() not in ("http", "https"):
+            raise ValidationError(
+                {"webhook_url": "Only http and https webhook URLs are allowed."}
+            )
 
     @property
     def condition(self) -> str:

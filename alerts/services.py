@@ -89,8 +89,12 @@ def evaluate_rules(*, now: datetime | None = None) -> list[Evaluation]:
     now = now or timezone.now()
     evaluations = []
     for rule in AlertRule.objects.filter(enabled=True).select_related("project"):
-        value = measure(rule, now)
-        evaluations.append(_transition(rule.pk, value, now))
+        try:
+            value = measure(rule, now)
+            evaluations.append(_transition(rule.pk, value, now))
+        except Exception:
+            # One broken rule (or a deleted one) must not silence the others.
+            logger.exception("alert rule %s could not be evaluated", rule.pk)
     deliveries = [e.delivery for e in evaluations if e.delivery is not None]
     deadline = started + settings.ALERT_RUN_SECONDS
     if deliveries:

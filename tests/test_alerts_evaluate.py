@@ -388,3 +388,32 @@ def test_rule_condition_reads_as_text():
     assert rule.condition == "feedback_score[helpful] < 0.5 over 60 min"
     assert str(rule) == rule.name
     assert AlertRule.objects.get().breached_by(0.4)
+
+
+def test_a_broken_rule_does_not_stop_the_others(caplog):
+    runs(ProjectFactory(name="shop"), 1, status="error")
+    AlertRuleFactory(name="broken", threshold="high")  # only possible past the API
+    with webhook_receiver() as receiver:
+        good = AlertRuleFactory(name="good", webhook_url=receiver.url)
+        evaluations = evaluate_rules(now=NOW)
+    assert [e.rule_id for e in evaluations] == [good.pk]
+    assert len(receiver.requests) == 1
+    assert "could not be evaluated" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"threshold": "high"}, "threshold"),
+        ({"threshold": 2}, "threshold"),
+        ({"metric": "feedback_score"}, "feedback_key"),
+        ({"webhook_url": "ftp://example.com/x"}, "webhook_url"),
+    ],
+)
+def test_admin_validation_matches_the_api(fields, field):
+    from django.core.exceptions import ValidationError
+
+    rule = AlertRuleFactory.build(**fields)
+    with pytest.raises(ValidationError) as info:
+        rule.clean()
+    assert list(info.value.message_dict) == [field]
