@@ -86,9 +86,8 @@ class AlertRule(models.Model):
             )
         is_feedback = self.metric == self.Metric.FEEDBACK_SCORE
         if is_feedback != bool(self.feedback_key.strip()):
-            raise ValidationError(
-                {"feedback_key": "Only feedback_score rules take a feedback key."}
-            )
+            message = "A feedback_score rule needs a feedback key; others take none."
+            raise ValidationError({"feedback_key": message})
         if self.webhook_url.split(":", 1)[0].lower() not in ("http", "https"):
             raise ValidationError(
                 {"webhook_url": "Only http and https webhook URLs are allowed."}
