@@ -211,7 +211,7 @@ def load(base_dir: Path) -> Config:
         stale_after_minutes=_positive_int(env, "STALE_AFTER_MINUTES", 60),
         otlp_grpc_host=env.str("OTLP_GRPC_HOST", default="").strip() or host,
         otlp_grpc_port=grpc_port,
-        otlp_grpc_workers=_positive_int(env, "OTLP_GRPC_WORKERS", 1),
+        otlp_grpc_workers=_positive_int(env, "OTLP_GRPC_WORKERS", 2),
         otlp_grpc_threads=_positive_int(env, "OTLP_GRPC_THREADS", 8),
         base_url=base_url,
         alert_webhook_allow_private=_bool(env, "ALERT_WEBHOOK_ALLOW_PRIVATE", True),

@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--spans", type=int, default=512, help="spans per export")
     parser.add_argument(
-        "--grpc-workers", type=int, default=1, help="serve_otlp_grpc --workers"
+        "--grpc-workers", type=int, default=2, help="serve_otlp_grpc --workers"
     )
     parser.add_argument("--api-prefix", default="/api/v1")
     parser.add_argument("--seed", type=int, default=7)
