@@ -255,3 +255,18 @@ def test_the_command_refuses_a_bad_port_or_worker_count():
         call_command("serve_otlp_grpc", port=70000)
     with pytest.raises(CommandError, match="must be at least 1"):
         call_command("serve_otlp_grpc", port=4317, threads=-1)
+
+
+def test_a_port_in_use_is_a_command_error(transactional_db):
+    import socket
+
+    from django.core.management import CommandError, call_command
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Could not bind 127.0.0.1:{port}"):
+            call_command(
+                "serve_otlp_grpc", host="127.0.0.1", port=port, workers=1, threads=1
+            )

@@ -74,12 +74,17 @@ class Command(BaseCommand):
         self._serve(host, port, threads, reuse_port=reuse_port)
 
     def _serve(self, host: str, port: int, threads: int, *, reuse_port: bool) -> None:
+        try:
+            server, bound = build_server(
+                host, port, threads=threads, reuse_port=reuse_port
+            )
+        except RuntimeError as exc:  # grpcio's bind failure (port in use, ...)
+            raise CommandError(f"Could not bind {host}:{port}: {exc}") from None
+        if not bound:
+            raise CommandError(f"Could not bind {host}:{port} for OTLP/gRPC.")
         stop = threading.Event()
         for signum in STOP_SIGNALS:
             signal.signal(signum, lambda *_: stop.set())
-        server, bound = build_server(host, port, threads=threads, reuse_port=reuse_port)
-        if not bound:
-            raise CommandError(f"Could not bind {host}:{port} for OTLP/gRPC.")
         server.start()
         self.stdout.write(
             f"Agent Spy OTLP/gRPC receiver on {host}:{bound} "
