@@ -1,8 +1,8 @@
 """``POST /v1/traces`` and ``POST {API_PREFIX}/otel/v1/traces`` (OTLP/HTTP).
 
 Thin: decode the body, hand the spans to ``export.store_spans`` (shared with
-OTLP/gRPC, it maps them to runs for the one ingest service), and answer in the request's
-encoding as the OTLP specification asks (``ExportTraceServiceResponse`` with
+OTLP/gRPC; it maps them to runs for the one ingest service), and answer in the
+request's encoding as the OTLP specification asks (``ExportTraceServiceResponse`` with
 ``partial_success``; errors as ``google.rpc.Status``).
 """
 
