@@ -45,6 +45,14 @@ class Config:
     log_file: str
     retention_days: int | None
     stale_after_minutes: int
+    # OTLP/gRPC receiver (manage.py serve_otlp_grpc)
+    otlp_grpc_host: str
+    otlp_grpc_port: int
+    otlp_grpc_workers: int
+    otlp_grpc_threads: int
+    # Alerts (manage.py evaluate_alerts)
+    base_url: str
+    alert_webhook_allow_private: bool
     media_root: Path
     price_runs: bool = True
     trust_x_forwarded: bool = False
@@ -166,10 +174,21 @@ def load(base_dir: Path) -> Config:
             raise _fail("RETENTION_DAYS", retention, "must be a whole number of days")
         retention_days = int(retention)
     require_auth = _bool(env, "REQUIRE_AUTH", False)
+    host = env.str("HOST", default="127.0.0.1")
+    grpc_port = _positive_int(env, "OTLP_GRPC_PORT", 4317)
+    if grpc_port > 65535:
+        raise _fail("OTLP_GRPC_PORT", grpc_port, "must be a TCP port (1-65535)")
+    base_url = env.str("BASE_URL", default="").strip().rstrip("/")
+    if base_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", base_url):
+        raise _fail(
+            "BASE_URL",
+            base_url,
+            "must be an http(s) URL such as https://agentspy.example.com",
+        )
     api_keys = [k.strip() for k in env.list("API_KEYS", default=[]) if k.strip()]
 
     return Config(
-        host=env.str("HOST", default="127.0.0.1"),
+        host=host,
         port=port,
         debug=debug,
         environment=environment,
@@ -198,4 +217,10 @@ def load(base_dir: Path) -> Config:
         media_root=Path(env.str("MEDIA_ROOT", default="agentspy-media")).absolute(),
         trust_x_forwarded=_bool(env, "TRUST_X_FORWARDED", False),
         attachment_url_max_age=_positive_int(env, "ATTACHMENT_URL_MAX_AGE", 3600),
+        otlp_grpc_host=env.str("OTLP_GRPC_HOST", default="").strip() or host,
+        otlp_grpc_port=grpc_port,
+        otlp_grpc_workers=_positive_int(env, "OTLP_GRPC_WORKERS", 2),
+        otlp_grpc_threads=_positive_int(env, "OTLP_GRPC_THREADS", 8),
+        base_url=base_url,
+        alert_webhook_allow_private=_bool(env, "ALERT_WEBHOOK_ALLOW_PRIVATE", True),
     )

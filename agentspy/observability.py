@@ -50,41 +50,64 @@ class RequestLogMiddleware:
     def _record(
         self, request: HttpRequest, response: HttpResponse, elapsed: float
     ) -> None:
-        route = route_of(request)
-        method = request.method or "-"
         status = response.status_code
-        metrics.REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-        metrics.LATENCY.labels(route=route, method=method).observe(elapsed)
+        record(
+            route=route_of(request),
+            method=request.method or "-",
+            path=request.path,
+            status=status,
+            elapsed=elapsed,
+            result=getattr(request, "agentspy_ingest", None),
+            key_name=getattr(getattr(request, "auth", None), "name", None),
+            failed=status >= 500,
+        )
 
-        fields: dict[str, Any] = {
-            "method": method,
-            "path": request.path,
-            "route": route,
-            "status": status,
-            "duration_ms": round(elapsed * 1000, 2),
-        }
-        text = f"{method} {request.path} {status} {fields['duration_ms']}ms"
-        result = getattr(request, "agentspy_ingest", None)
-        if result is not None:
-            metrics.observe_ingest(result)
-            projects = sorted(result.projects)
-            fields.update(
-                runs_accepted=len(result.accepted),
-                runs_rejected=len(result.rejected),
-                projects=projects,
-            )
-            text += (
-                f" accepted={len(result.accepted)} rejected={len(result.rejected)}"
-                f" projects={','.join(projects) or '-'}"
-            )
-        key_name = getattr(getattr(request, "auth", None), "name", None)
-        if key_name:
-            fields["key_name"] = key_name
-            text += f" key={key_name}"
-        if status >= 500:
-            level = logging.ERROR
-        elif route in QUIET_ROUTES:
-            level = logging.DEBUG
-        else:
-            level = logging.INFO
-        logger.log(level, text, extra=fields)
+
+def record(
+    *,
+    route: str,
+    method: str,
+    path: str,
+    status: int | str,
+    elapsed: float,
+    result: Any = None,
+    key_name: str | None = None,
+    failed: bool = False,
+) -> None:
+    """Count and log one answered request (HTTP, or an OTLP/gRPC call).
+
+    ``result`` is the request's ``IngestResult`` when it ingested anything.
+    """
+    metrics.REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+    metrics.LATENCY.labels(route=route, method=method).observe(elapsed)
+
+    fields: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "route": route,
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 2),
+    }
+    text = f"{method} {path} {status} {fields['duration_ms']}ms"
+    if result is not None:
+        metrics.observe_ingest(result)
+        projects = sorted(result.projects)
+        fields.update(
+            runs_accepted=len(result.accepted),
+            runs_rejected=len(result.rejected),
+            projects=projects,
+        )
+        text += (
+            f" accepted={len(result.accepted)} rejected={len(result.rejected)}"
+            f" projects={','.join(projects) or '-'}"
+        )
+    if key_name:
+        fields["key_name"] = key_name
+        text += f" key={key_name}"
+    if failed:
+        level = logging.ERROR
+    elif route in QUIET_ROUTES:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO
+    logger.log(level, text, extra=fields)

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "datasets",
     "dashboard",
     "mcpserver",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +125,19 @@ if CONFIG.trust_x_forwarded:
     USE_X_FORWARDED_HOST = True
     USE_X_FORWARDED_PORT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# OTLP/gRPC receiver (manage.py serve_otlp_grpc)
+OTLP_GRPC_HOST = CONFIG.otlp_grpc_host
+OTLP_GRPC_PORT = CONFIG.otlp_grpc_port
+OTLP_GRPC_WORKERS = CONFIG.otlp_grpc_workers
+OTLP_GRPC_THREADS = CONFIG.otlp_grpc_threads
+# Alerts (manage.py evaluate_alerts)
+BASE_URL = CONFIG.base_url  # makes links in notifications absolute
+ALERT_WEBHOOK_ALLOW_PRIVATE = CONFIG.alert_webhook_allow_private
+ALERT_WEBHOOK_TIMEOUT = 10  # seconds per attempt
+ALERT_MAX_ATTEMPTS = 4
+ALERT_RETRY_BACKOFF = 2.0  # seconds before the 2nd attempt, doubling after
+# One evaluate_alerts pass, retries included, ends within this many seconds.
+ALERT_RUN_SECONDS = 100
 # Ingestion reads the stream itself with its own cap; Django's guard would
 # answer 400 before the view can say 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_TRACE_SIZE_BYTES

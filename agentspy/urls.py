@@ -11,6 +11,7 @@ from drf_spectacular.views import (
 )
 
 from agentspy import apidocs, health, metrics
+from alerts.views import alerts_page
 from dashboard.views import shared_run_panel, shared_trace
 from mcpserver.views import MCPView
 from runs.api.v2.sessions import SessionResolveView
@@ -87,5 +88,7 @@ urlpatterns = [
     ),
     path(api_prefix, include("datasets.api.urls")),
     path("", include("datasets.urls")),
+    path(api_prefix, include("alerts.urls")),
+    path("alerts", alerts_page, name="alerts-page"),
     path("", include("dashboard.urls")),
 ]

@@ -5,6 +5,7 @@
     .venv/bin/python bench/ingest.py --sdk           # one langsmith client, flat out
     .venv/bin/python bench/ingest.py --otlp          # OTLP protobuf beside multipart
     .venv/bin/python bench/ingest.py --pricing-ab    # PRICE_RUNS off vs on
+    .venv/bin/python bench/ingest.py --otlp-grpc     # OTLP/gRPC beside OTLP/HTTP
 
 Creates a fresh database (a SQLite file in a temp dir, or a throwaway PostgreSQL
 database next to the one URL names), migrates it, starts the production server
@@ -42,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import otlp  # noqa: E402
 from bench.ingest_db import BenchDatabase  # noqa: E402
+from tests.grpc_live import GrpcReceiver  # noqa: E402
 from tests.live import ServerProcess, free_port, gunicorn_command  # noqa: E402
 
 WORDS = (
@@ -198,6 +200,8 @@ def otlp_payload(rng: random.Random, spans: int, project: str) -> Payload:
 PAYLOADS: dict[str, tuple[str, Callable[[random.Random, int, str], Payload]]] = {
     "multipart": ("/runs/multipart", multipart_payload),
     "otlp": (otlp.PATH, otlp_payload),
+    # The same exports as "otlp", sent to manage.py serve_otlp_grpc.
+    "otlp-grpc": ("", otlp_payload),
 }
 
 
@@ -270,6 +274,12 @@ def send_all(url: str, payloads: list[list[Payload]]) -> tuple[list[float], set,
     return latencies, acked, wall
 
 
+def describe(args: argparse.Namespace) -> str:
+    if args.payload == "otlp-grpc":
+        return f"serve_otlp_grpc --workers {args.grpc_workers}"
+    return f"{args.server}, {args.payload}"
+
+
 def percentile(values: list[float], pct: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
@@ -296,12 +306,21 @@ def run_http(args: argparse.Namespace) -> float:
     with BenchDatabase.fresh(args.database_url, Path(tempfile.mkdtemp())) as db:
         print(f"database: {db.describe()}")
         db.prepare(bare=args.bare_table)
-        server = start_server(args, db)
-        url = server.url + args.api_prefix + path
+        if args.payload == "otlp-grpc":
+            server = GrpcReceiver(
+                env={"DATABASE_URL": db.url, "LOG_LEVEL": "WARNING"},
+                workers=args.grpc_workers,
+                log_path=Path(db.workdir) / "server.log",
+                start_timeout=120,
+            )
+            url, send = server.target, otlp.grpc_send_all
+        else:
+            server = start_server(args, db)
+            url, send = server.url + args.api_prefix + path, send_all
         with server:
             # Warm both workers (imports, connections) outside the measurement.
-            send_all(url, [[build(random.Random(1), 10, "warmup")] for _ in range(4)])
-            latencies, acked, wall = send_all(url, payloads)
+            send(url, [[build(random.Random(1), 10, "warmup")] for _ in range(4)])
+            latencies, acked, wall = send(url, payloads)
         expected = {rid for mine in payloads for p in mine for rid in p.run_ids}
         assert acked == expected, "some runs were not acknowledged"
         missing = db.check_stored(acked)
@@ -311,7 +330,7 @@ def run_http(args: argparse.Namespace) -> float:
     rate = len(acked) / wall
     raw = (before + after) / 2
     print(
-        f"server ({args.server}, {args.clients} clients): {len(acked)} runs in "
+        f"server ({describe(args)}, {args.clients} clients): {len(acked)} runs in "
         f"{wall:.2f}s = {rate:,.0f} runs/s; request latency p50 "
         f"{percentile(latencies, 50) * 1000:.0f} ms, p95 "
         f"{percentile(latencies, 95) * 1000:.0f} ms; every acknowledged run stored"
@@ -498,7 +517,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="multipart, then OTLP protobuf exports of --spans spans; both rates",
     )
+    parser.add_argument(
+        "--otlp-grpc",
+        action="store_true",
+        help="OTLP/HTTP, then the same exports over OTLP/gRPC; both rates",
+    )
     parser.add_argument("--spans", type=int, default=512, help="spans per export")
+    parser.add_argument(
+        "--grpc-workers", type=int, default=2, help="serve_otlp_grpc --workers"
+    )
     parser.add_argument("--api-prefix", default="/api/v1")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
@@ -537,6 +564,15 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"OTLP protobuf: {spans:,.0f} spans/s stored and committed, beside "
             f"multipart {multipart:,.0f} runs/s ({spans / multipart:.0%})"
+        )
+    elif args.otlp_grpc:
+        args.payload, args.runs = "otlp", args.spans
+        http = run_http(args)
+        args.payload = "otlp-grpc"
+        grpc = run_http(args)
+        print(
+            f"OTLP/gRPC: {grpc:,.0f} spans/s stored and committed, beside "
+            f"OTLP/HTTP {http:,.0f} spans/s ({grpc / http:.0%})"
         )
     elif args.sdk:
         with BenchDatabase.fresh(args.database_url, Path(tempfile.mkdtemp())) as db:

@@ -1,4 +1,4 @@
-"""OTLP/HTTP payloads for bench/ingest.py (``--otlp``).
+"""OTLP payloads for bench/ingest.py (``--otlp``, ``--otlp-grpc``).
 
 One request is an ``ExportTraceServiceRequest`` in protobuf of N spans (512 by
 default, the BatchSpanProcessor's batch size), 8 spans per trace, each with
@@ -41,6 +41,8 @@ from runs.otel.mapping import span_to_run  # noqa: E402
 
 SPANS_PER_TRACE = 8
 PATH = "/otel/v1/traces"
+PROJECT = "Langsmith-Project"
+GRPC_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
 def _kv(key: str, value: Any) -> KeyValue:
@@ -122,7 +124,7 @@ def build(
         ]
     ).SerializeToString()
     rows = _rows(body)
-    headers = {"Content-Type": "application/x-protobuf", "Langsmith-Project": project}
+    headers = {"Content-Type": "application/x-protobuf", PROJECT: project}
     return body, headers, [row["id"] for row in rows], rows
 
 
@@ -137,3 +139,60 @@ def _rows(body: bytes) -> list[dict]:
             f"{segment(parent['start_time'], parent['id'])}.{own}" if parent else own
         )
     return rows
+
+
+def grpc_send_all(target: str, payloads: list) -> tuple[list[float], set, float]:
+    """Each client sends its exports in turn over its own gRPC channel.
+
+    The bodies are the OTLP/HTTP ones, sent as the Export message's bytes;
+    returns latencies, acknowledged run ids and the wall time.
+    """
+    import threading
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceResponse,
+    )
+
+    latencies: list[float] = []
+    acked: set[uuid.UUID] = set()
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(mine: list) -> None:
+        with grpc.insecure_channel(target) as channel:
+            export = channel.unary_unary(
+                GRPC_METHOD,
+                request_serializer=None,
+                response_deserializer=ExportTraceServiceResponse.FromString,
+            )
+            for payload in mine:
+                began = time.perf_counter()
+                try:
+                    response = export(
+                        payload.body,
+                        metadata=[("langsmith-project", payload.headers[PROJECT])],
+                        timeout=300,
+                    )
+                except grpc.RpcError as exc:
+                    with lock:
+                        errors.append(f"{exc.code().name} {exc.details()}")
+                    continue
+                took = time.perf_counter() - began
+                with lock:
+                    latencies.append(took)
+                    if response.partial_success.rejected_spans:
+                        errors.append(response.partial_success.error_message)
+                    else:
+                        acked.update(payload.run_ids)
+
+    threads = [threading.Thread(target=client, args=(mine,)) for mine in payloads]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    if errors:
+        raise SystemExit(f"{len(errors)} export(s) failed, first: {errors[0]}")
+    return latencies, acked, wall

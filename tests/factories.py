@@ -71,3 +71,18 @@ class ExampleFactory(DjangoModelFactory):
     inputs = factory.Dict({"question": "What is 2 + 2?"})
     outputs = factory.Dict({"answer": "4"})
     metadata = factory.Dict({"dataset_split": ["base"]})
+
+
+class AlertRuleFactory(DjangoModelFactory):
+    """An error-rate rule on every project; pass ``project=`` for one project."""
+
+    class Meta:
+        model = "alerts.AlertRule"
+
+    name = factory.Sequence(lambda n: f"rule-{n}")
+    project = None
+    metric = "error_rate"
+    comparison = "gt"
+    threshold = 0.5
+    window_minutes = 60
+    webhook_url = "http://127.0.0.1:9/hook"

@@ -110,13 +110,18 @@ class ServerProcess:
                     f"server exited with {self.process.returncode}:\n"
                     + self.log_path.read_text(errors="replace")[-3000:]
                 )
-            try:
-                with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.1)
+            if self.ready():
+                return self
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError("server did not become ready in time")
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health/ready", timeout=2):
+                return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -3,8 +3,9 @@
 ``decode`` (protobuf) and ``otlp_json`` turn bodies into ``Span`` records;
 ``mapping`` turns a span into a LangSmith-shaped run dict, reading
 ``vocab`` (types, models, tokens, metadata) and ``messages`` (chat messages);
-``tree`` derives dotted orders, and ``views`` hands the runs to
-``runs.ingest.ingest``.
+``tree`` derives dotted orders, and ``export.store_spans`` hands the runs to
+``runs.ingest.ingest`` for both transports: ``views`` (OTLP/HTTP) and
+``grpc_server`` (OTLP/gRPC, ``manage.py serve_otlp_grpc``).
 
 Ids. A span maps to the same run however often and in whatever order it
 arrives, so ids are computed, never stored in a side table:

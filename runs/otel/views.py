@@ -1,8 +1,8 @@
 """``POST /v1/traces`` and ``POST {API_PREFIX}/otel/v1/traces`` (OTLP/HTTP).
 
-Thin: decode the body, map spans to run dicts, hand one ``Batch`` to the
-ingest service that every LangSmith route uses, and answer in the request's
-encoding as the OTLP specification asks (``ExportTraceServiceResponse`` with
+Thin: decode the body, hand the spans to ``export.store_spans`` (shared with
+OTLP/gRPC; it maps them to runs for the one ingest service), and answer in the
+request's encoding as the OTLP specification asks (``ExportTraceServiceResponse`` with
 ``partial_success``; errors as ``google.rpc.Status``).
 """
 
@@ -11,15 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceResponse,
-)
 from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
@@ -28,14 +24,11 @@ from rest_framework.views import APIView
 from runs.api.auth import project_scope
 from runs.api.ingest_views import project_guard_for
 from runs.api.parsers import read_body
-from runs.ingest import ingest, store
-from runs.ingest.addresses import check_address, to_lrn
-from runs.ingest.batch import MAX_ITEMS, Batch
+from runs.ingest.batch import MAX_ITEMS
 from runs.ingest.decoders import DecodeError, too_many_items
 from runs.ingest.normalize import InvalidField
-from runs.otel import tree
 from runs.otel.decode import Decoded, decode_protobuf
-from runs.otel.mapping import named_project, service_project, span_to_run
+from runs.otel.export import agent_address, store_spans
 from runs.otel.otlp_json import decode_json
 
 PROTOBUF = "application/x-protobuf"
@@ -49,7 +42,6 @@ _GRPC_CODES = {
     415: code_pb2.UNIMPLEMENTED,
     429: code_pb2.RESOURCE_EXHAUSTED,
 }
-_MAX_MESSAGES = 20
 _MEDIA_TYPES = {PROTOBUF, "application/protobuf", JSON}
 
 
@@ -161,82 +153,28 @@ class OTLPTracesView(APIView):
         count = len(decoded.spans) + len(decoded.rejected)
         if count > MAX_ITEMS:
             return status_response(413, str(too_many_items(count)), encoding)
-        header_project = request.META.get("HTTP_LANGSMITH_PROJECT", "").strip()
-        # A key scoped to one project sends unnamed runs there, as on the
-        # LangSmith routes, before the service name is taken as a hint.
-        scope = project_scope(request)
-        problems = [f"{item}: {message}" for item, message in decoded.rejected]
-        runs = []
         try:
             address = _agent_address(request)
         except InvalidField as exc:
             return status_response(400, exc.message, encoding)
-        for span in decoded.spans:
-            run = span_to_run(span)
-            if address is not None:
-                # The exporter's agent headers address every span of the export.
-                run["address"] = address
-            else:
-                run["session_name"] = (
-                    header_project
-                    or named_project(span)
-                    or scope
-                    or service_project(span)
-                )
-            runs.append(run)
-        # The stored tree is read and rewritten in one transaction, under the
-        # traces' locks (SQLite: the database write lock, taken at BEGIN).
-        with transaction.atomic():
-            store.lock_traces({run["trace_id"] for run in runs})
-            patches = tree.place(runs)
-            batch = Batch()
-            for index, run in enumerate(runs):
-                batch.add_run("post", run, item=f"span[{index}]")
-            for index, patch in enumerate(patches):
-                batch.add_run("patch", patch, item=f"descendant[{index}]")
-            result = ingest(batch, project_guard=project_guard_for(request))
-        request._request.agentspy_ingest = result  # read by the request log
-        accepted = set(result.accepted)
-        lost = [run for run in runs if run["id"] not in accepted]
-        # The service names runs; name the span each one came from instead.
-        items = {str(run["id"]): f"span[{i}]" for i, run in enumerate(runs)}
-        problems += [
-            f"{items.get(r.run_id or '', r.item)} ({r.run_id or '-'}) "
-            f"{r.field}: {r.message}"
-            for r in result.rejected
-        ]
-        rejected = len(decoded.rejected) + len(lost)
-        if (
-            runs
-            and len(lost) == len(runs)
-            and not decoded.rejected
-            and all(r.forbidden for r in result.rejected)
-        ):
-            return status_response(403, "; ".join(problems[:_MAX_MESSAGES]), encoding)
-        response = ExportTraceServiceResponse()
-        if rejected or problems:
-            response.partial_success.rejected_spans = rejected
-            response.partial_success.error_message = (
-                f"{rejected} span(s) rejected: " + "; ".join(problems[:_MAX_MESSAGES])
-            )
-        return _answer(response, encoding, 200)
+        outcome = store_spans(
+            decoded,
+            header_project=request.META.get("HTTP_LANGSMITH_PROJECT", "").strip(),
+            # A key scoped to one project sends unnamed runs there, as on the
+            # LangSmith routes, before the service name is taken as a hint.
+            scope=project_scope(request),
+            address=address,
+            project_guard=project_guard_for(request),
+        )
+        request._request.agentspy_ingest = outcome.result  # read by the request log
+        if outcome.forbidden:
+            return status_response(403, outcome.message, encoding)
+        return _answer(outcome.response(), encoding, 200)
 
 
 def _agent_address(request: Request) -> str | None:
-    """The wire address named by the LangSmith OTLP agent headers, if any.
-
-    The headers address the whole export, so a bad one refuses it (400)
-    naming the headers; the ingest service then treats the address like a
-    run's ``address`` field.
-    """
-    agent_id = request.META.get("HTTP_LANGSMITH_AGENT_ID", "").strip()
-    environment = request.META.get("HTTP_LANGSMITH_AGENT_ENVIRONMENT", "").strip()
-    if not agent_id and not environment:
-        return None
-    try:
-        return to_lrn(check_address(agent_id, environment))
-    except InvalidField as exc:
-        raise InvalidField(
-            "address",
-            f"Langsmith-Agent-Id / Langsmith-Agent-Environment: {exc.message}",
-        ) from None
+    """The wire address named by the LangSmith OTLP agent headers, if any."""
+    return agent_address(
+        request.META.get("HTTP_LANGSMITH_AGENT_ID", ""),
+        request.META.get("HTTP_LANGSMITH_AGENT_ENVIRONMENT", ""),
+    )
