@@ -38,6 +38,10 @@ GUNICORN += ["--workers", "2", "--threads", "4"]
 PROCESSES: list[tuple[str, list[str]]] = [
     ("web", GUNICORN),
     ("rollups", ["manage.py", "compact_rollups", "--every", "30"]),
+    # OTLP/gRPC receiver on OTLP_GRPC_PORT (default 4317).
+    ("otlp-grpc", ["manage.py", "serve_otlp_grpc"]),
+    # Alert rules evaluated once a minute.
+    ("alerts", ["manage.py", "evaluate_alerts", "--loop", "--interval", "60"]),
 ]
 STOP_SECONDS = 10
 

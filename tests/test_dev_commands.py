@@ -88,6 +88,8 @@ def test_serve_runs_the_production_command_and_adding_a_process_is_one_line():
     assert dev.PROCESSES == [
         ("web", dev.GUNICORN),
         ("rollups", ["manage.py", "compact_rollups", "--every", "30"]),
+        ("otlp-grpc", ["manage.py", "serve_otlp_grpc"]),
+        ("alerts", ["manage.py", "evaluate_alerts", "--loop", "--interval", "60"]),
     ]
 
 
@@ -134,7 +136,7 @@ def test_serve_answers_with_gunicorn_and_sigterm_stops_everything(fresh_copy):
     server = subprocess.Popen(
         [sys.executable, "dev.py", "serve"],
         cwd=fresh_copy,
-        env=clean_env(PORT=str(port)),
+        env=clean_env(PORT=str(port), OTLP_GRPC_PORT=str(free_port())),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -160,9 +162,14 @@ def test_serve_answers_with_gunicorn_and_sigterm_stops_everything(fresh_copy):
         assert sorted(c[1:3] for c in commands) == [
             [b"-m", b"gunicorn"],
             [b"manage.py", b"compact_rollups"],
+            [b"manage.py", b"evaluate_alerts"],
+            [b"manage.py", b"serve_otlp_grpc"],
         ]
+        [gunicorn] = [
+            pid for pid, c in zip(supervised, commands, strict=True) if b"gunicorn" in c
+        ]
+        assert len(_children(gunicorn)) == 2
         workers = [w for pid in supervised for w in _children(pid)]
-        assert len(workers) == 2
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
     finally:
