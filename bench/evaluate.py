@@ -108,8 +108,8 @@ def run(url: str, examples: int, log: Path) -> dict[str, Any]:
     return timings
 
 
-def check(db_url: str, experiment: str, examples: int) -> None:
-    """Every run and score acknowledged is stored."""
+def check(db_url: str, experiment: str, examples: int) -> tuple[int, int]:
+    """Every run and score acknowledged is stored; (runs, scores) stored."""
     os.environ["DATABASE_URL"] = db_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentspy.settings")
     import django
@@ -123,6 +123,8 @@ def check(db_url: str, experiment: str, examples: int) -> None:
     assert roots.filter(reference_example_id__isnull=True).count() == 0
     scores = Feedback.objects.filter(run_id__in=roots.values("id")).count()
     assert scores == 2 * examples, scores
+    # The evaluators' own runs are traced too (project "evaluators").
+    return Run.objects.count(), Feedback.objects.count()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         with server:
             timings = run(f"{server.url}/api/v1", args.examples, log)
-        check(db.url, timings["experiment"], args.examples)
+        runs, scores = check(db.url, timings["experiment"], args.examples)
     untraced, recorded = timings["untraced_s"], timings["recorded_s"]
     print(
         f"database: {db.vendor}; examples: {args.examples}; evaluators: 2; "
@@ -161,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"server, recorded run:          {timings['server_s']:7.2f} s in "
         f"{timings['requests']} requests (summed; 2 workers x 4 threads)"
+    )
+    print(
+        f"stored: {runs} runs (targets and evaluators) and {scores} scores, "
+        f"{(runs + scores) / recorded:.0f} items/s over the recorded run"
     )
     print("every run and score of the recorded experiment checked in the database")
     return 0

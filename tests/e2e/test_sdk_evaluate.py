@@ -3,6 +3,7 @@ through the real langsmith SDK against a live server."""
 
 import asyncio
 import logging
+import re
 import uuid
 
 import pytest
@@ -25,11 +26,25 @@ def client(live_url, api_prefix) -> Client:
 
 
 @pytest.fixture
-def sdk_log(caplog):
+def sdk_log(caplog, live_server_process):
+    """No SDK warning logged, and no request the server refused (a retry or a
+    fallback would show as one)."""
+    log = live_server_process.log_path
+    start = log.stat().st_size
     caplog.set_level(logging.WARNING, logger="langsmith")
     yield caplog
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("langsmith")]
     assert logged == []
+    with log.open("rb") as handle:
+        handle.seek(start)
+        lines = handle.read().decode(errors="replace").splitlines()
+    refused = [
+        line
+        for line in lines
+        if (found := re.search(r"agentspy\.requests \S+ \S+ (\d{3}) ", line))
+        and int(found.group(1)) >= 400
+    ]
+    assert refused == []
 
 
 @pytest.fixture
