@@ -185,6 +185,44 @@ def summary(scope: StatsScope) -> dict[str, Any]:
     }
 
 
+def cost_summary(scope: StatsScope, top: int = 12) -> dict[str, Any]:
+    """What the scope cost: totals, unpriced runs and the costliest models.
+
+    Two aggregates over the rollups in scope (no per-key grouping of the
+    whole summary): the cost card and breakdown without the rest.
+    """
+    rollups.compact_if_needed()
+    qs = rollups.rows(scope)
+    totals = qs.aggregate(
+        prompt=Sum("prompt_cost"),
+        completion=Sum("completion_cost"),
+        total=Sum("total_cost"),
+        unpriced=Sum("unpriced_runs"),
+    )
+    models = (
+        qs.exclude(model_name="")
+        .values_list("model_name")
+        .annotate(cost=Sum("total_cost"), unpriced=Sum("unpriced_runs"))
+        .filter(Q(cost__gt=0) | Q(unpriced__gt=0))
+        .order_by("-cost", "model_name")[:top]
+    )
+    return {
+        "cost": {
+            key: round(float(totals[key] or 0), 9)
+            for key in ("prompt", "completion", "total")
+        },
+        "unpriced_runs": as_int(totals["unpriced"]),
+        "by_model": [
+            {
+                "model_name": name,
+                "total_cost": round(float(cost or 0), 9),
+                "unpriced_runs": as_int(unpriced),
+            }
+            for name, cost, unpriced in models
+        ],
+    }
+
+
 def _positive(counts: dict[str, int]) -> dict[str, int]:
     """The keys with a positive count, in key order."""
     return {key: n for key, n in sorted(counts.items()) if n > 0}
