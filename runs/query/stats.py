@@ -188,37 +188,39 @@ def summary(scope: StatsScope) -> dict[str, Any]:
 def cost_summary(scope: StatsScope, top: int = 12) -> dict[str, Any]:
     """What the scope cost: totals, unpriced runs and the costliest models.
 
-    Two aggregates over the rollups in scope (no per-key grouping of the
-    whole summary): the cost card and breakdown without the rest.
+    One pass over the rollups in scope, grouped by model only (the whole
+    summary groups by every key): the cost card and breakdown without the rest.
     """
     rollups.compact_if_needed()
-    qs = rollups.rows(scope)
-    totals = qs.aggregate(
-        prompt=Sum("prompt_cost"),
-        completion=Sum("completion_cost"),
-        total=Sum("total_cost"),
-        unpriced=Sum("unpriced_runs"),
-    )
-    models = (
-        qs.exclude(model_name="")
+    groups = (
+        rollups.rows(scope)
         .values_list("model_name")
-        .annotate(cost=Sum("total_cost"), unpriced=Sum("unpriced_runs"))
-        .filter(Q(cost__gt=0) | Q(unpriced__gt=0))
-        .order_by("-cost", "model_name")[:top]
+        .annotate(
+            prompt=Sum("prompt_cost"),
+            completion=Sum("completion_cost"),
+            total=Sum("total_cost"),
+            unpriced=Sum("unpriced_runs"),
+        )
+        .order_by()
     )
+    sums = [0.0, 0.0, 0.0]
+    unpriced = 0
+    models = []
+    for name, *costs, n_unpriced in groups:
+        sums = [a + float(b or 0) for a, b in zip(sums, costs, strict=True)]
+        unpriced += as_int(n_unpriced)
+        if name and ((costs[2] or 0) > 0 or as_int(n_unpriced) > 0):
+            models.append((name, float(costs[2] or 0), as_int(n_unpriced)))
+    models.sort(key=lambda m: (-m[1], m[0]))
     return {
         "cost": {
-            key: round(float(totals[key] or 0), 9)
-            for key in ("prompt", "completion", "total")
+            key: round(value, 9)
+            for key, value in zip(("prompt", "completion", "total"), sums, strict=True)
         },
-        "unpriced_runs": as_int(totals["unpriced"]),
+        "unpriced_runs": unpriced,
         "by_model": [
-            {
-                "model_name": name,
-                "total_cost": round(float(cost or 0), 9),
-                "unpriced_runs": as_int(unpriced),
-            }
-            for name, cost, unpriced in models
+            {"model_name": name, "total_cost": round(cost, 9), "unpriced_runs": n}
+            for name, cost, n in models[:top]
         ],
     }
 
