@@ -377,11 +377,11 @@ def main() -> int:
         ),
         ("stats", "projects list", get("dashboard/projects")),
         # Costs (run ``manage.py reprice_runs`` once on a store seeded unpriced).
-        ("cost", "cost summary, all time", get("dashboard/stats/summary")),
+        ("cost", "cost summary, all time", get("dashboard/stats/cost")),
         (
             "cost",
             "cost summary, one project 7d",
-            get("dashboard/stats/summary?project=support-bot&since=7d"),
+            get("dashboard/stats/cost?project=support-bot&since=7d"),
         ),
         ("cost", "roots by cost", get("dashboard/runs/roots?ordering=-trace_cost")),
         (

@@ -149,3 +149,24 @@ def test_pages_show_costs_and_unpriced_runs(client):
     assert "openai/gpt-4o-mini: $0.15 in, $0.075 cache read, $0.6 out per MTok" in panel
     projects = client.get("/projects").content.decode()
     assert "1 unpriced" in projects
+
+
+def test_cost_route_gives_totals_unpriced_runs_and_models(client, api_prefix):
+    make_trace(priced=2, unpriced=1)
+    body = client.get(f"{api_prefix}/dashboard/stats/cost").json()
+    assert body["cost"] == {
+        "prompt": approx(2 * PER_CALL[0]),
+        "completion": approx(2 * PER_CALL[1]),
+        "total": approx(2 * PER_CALL[2]),
+    }
+    assert body["unpriced_runs"] == 1
+    assert body["by_model"] == [
+        {
+            "model_name": "gpt-4o-mini",
+            "total_cost": approx(2 * PER_CALL[2]),
+            "unpriced_runs": 0,
+        },
+        {"model_name": "acme-70b", "total_cost": 0.0, "unpriced_runs": 1},
+    ]
+    other = client.get(f"{api_prefix}/dashboard/stats/cost?project=nope").json()
+    assert other["cost"]["total"] == 0.0

@@ -129,6 +129,22 @@ class StatsSummaryView(GenericAPIView):
         return Response(stats.summary(scope))
 
 
+class StatsCostView(StatsSummaryView):
+    @extend_schema(
+        summary="Cost totals, unpriced runs and cost per model (from the rollups)",
+        parameters=filter_params(StatsFilter),
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        filterset = StatsFilter(request.query_params, queryset=Run.objects.none())
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        scope = filterset.stats_scope(
+            limit_to_scope(request, Project.objects.all(), field="name")
+        )
+        return Response(stats.cost_summary(scope))
+
+
 class ProjectsView(GenericAPIView):
     queryset = Project.objects.all()
     pagination_class = None

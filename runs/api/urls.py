@@ -48,6 +48,11 @@ urlpatterns = [
         name="dashboard-stats",
     ),
     path(
+        "dashboard/stats/cost",
+        dashboard_views.StatsCostView.as_view(),
+        name="dashboard-stats-cost",
+    ),
+    path(
         "dashboard/projects",
         dashboard_views.ProjectsView.as_view(),
         name="dashboard-projects",

@@ -194,6 +194,46 @@ def _success_rate(by_status: dict[str, int]) -> float | None:
     return round(success / finished, 4) if finished > 0 else None
 
 
+def cost_summary(scope: StatsScope, top: int = 12) -> dict[str, Any]:
+    """What the scope cost: totals, unpriced runs and the costliest models.
+
+    One pass over the rollups in scope, grouped by model only (the whole
+    summary groups by every key): the cost card and breakdown without the rest.
+    """
+    rollups.compact_if_needed()
+    groups = (
+        rollups.rows(scope)
+        .values_list("model_name")
+        .annotate(
+            prompt=Sum("prompt_cost"),
+            completion=Sum("completion_cost"),
+            total=Sum("total_cost"),
+            unpriced=Sum("unpriced_runs"),
+        )
+        .order_by()
+    )
+    sums = [0.0, 0.0, 0.0]
+    unpriced = 0
+    models = []
+    for name, *costs, n_unpriced in groups:
+        sums = [a + float(b or 0) for a, b in zip(sums, costs, strict=True)]
+        unpriced += as_int(n_unpriced)
+        if name and ((costs[2] or 0) > 0 or as_int(n_unpriced) > 0):
+            models.append((name, float(costs[2] or 0), as_int(n_unpriced)))
+    models.sort(key=lambda m: (-m[1], m[0]))
+    return {
+        "cost": {
+            key: round(value, 9)
+            for key, value in zip(("prompt", "completion", "total"), sums, strict=True)
+        },
+        "unpriced_runs": unpriced,
+        "by_model": [
+            {"model_name": name, "total_cost": round(cost, 9), "unpriced_runs": n}
+            for name, cost, n in models[:top]
+        ],
+    }
+
+
 def _positive(counts: dict[str, int]) -> dict[str, int]:
     """The keys with a positive count, in key order."""
     return {key: n for key, n in sorted(counts.items()) if n > 0}

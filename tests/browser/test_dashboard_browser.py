@@ -22,7 +22,7 @@ def test_overview_shows_cards_charts_and_breakdowns(web, dark_web):
     web.go("/")
     page = web.page
     assert page.locator(".card .value").first.inner_text() == "2"
-    assert page.locator("svg.chart").count() == 2
+    assert page.locator("svg.chart").count() == 3  # runs, latency, cost
     assert page.locator("rect.bar-runs").count() == 25
     assert page.locator(".breakdown a", has_text="gpt-4o-mini").count() == 1
     web.shot("overview-light")
