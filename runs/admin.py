@@ -85,11 +85,13 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        counted = bounded_count(self.object_list, self.CAP, self.COUNT_BUDGET_MS)
+        # Rows only: no ordering, and none of the display's annotations.
+        rows = self.object_list.order_by().values("pk")
+        counted = bounded_count(rows, self.CAP, self.COUNT_BUDGET_MS)
         if counted is not None:
             return counted
         probe = (self.page_hint + 1) * self.per_page + 1
-        seen = len(self.object_list.values_list("pk", flat=True)[:probe])
+        seen = len(rows[:probe])
         self.counted = seen < probe
         return seen
 

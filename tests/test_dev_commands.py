@@ -274,6 +274,10 @@ def test_a_worker_loads_every_url_module_before_its_first_request():
         " 'drf_spectacular.views', 'dashboard.views.traces')))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": "sqlite:///:memory:"},
     )
     assert done.stdout.strip() == "True", done.stderr
