@@ -444,7 +444,7 @@ def main() -> int:
         ),
         (
             "thread",
-            f"thread page, {LONG_THREAD} turns",
+            f"thread page, {LONG_THREAD} turns (first 50)",
             page("/threads/long-thread?project=support-bot"),
         ),
         (

@@ -25,7 +25,8 @@ from runs.query.turn_text import final_answer, user_input
 from runs.thread_models import TraceRollup
 
 PAGE_SIZE = 50
-TURNS_PAGE = 200
+# Turns per page: a page costs the same however long the conversation grows.
+TURNS_PAGE = 50
 # Failed runs named per errored turn.
 FAILED_SHOWN = 5
 LIST_PARAMS = ("project", "search", "errors", "since", "min_turns")

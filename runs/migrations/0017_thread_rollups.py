@@ -48,6 +48,14 @@ def changed(old, new, op):
     return "(" + " OR ".join(f"{old}.{c} {op} {new}.{c}" for c in WATCHED) + ")"
 
 
+def same_turn(old, new):
+    """An update that keeps a turn in its thread at its place: only sums moved."""
+    return (
+        f"({member(old)} AND {member(new)} AND {old}.project_id = {new}.project_id "
+        f"AND {old}.thread_id = {new}.thread_id AND {old}.start_time = {new}.start_time)"
+    )
+
+
 def member(r):
     """Trace rows that are a turn of a thread."""
     return (
@@ -188,6 +196,17 @@ class Dialect:
         ]
         return f"UPDATE {THREAD} SET {', '.join(sets)} WHERE {self.key(r)} AND {member(r)}"
 
+    def thread_shift(self, old, new):
+        """The sums of a turn that stayed in place: one row updated by deltas."""
+        sets = [
+            f"latency_ms = latency_ms - coalesce({old}.latency_ms, 0) "
+            f"+ coalesce({new}.latency_ms, 0)",
+            f"error_turns = error_turns - {self.is_error(f'{old}.error_runs > 0')} "
+            f"+ {self.is_error(f'{new}.error_runs > 0')}",
+            *(f"{c} = {c} - {old}.{c} + {new}.{c}" for c in SUMS),
+        ]
+        return f"UPDATE {THREAD} SET {', '.join(sets)} WHERE {self.key(new)}"
+
     def thread_settle(self, r):
         """After a turn left: the ends recomputed (two index seeks), empty gone."""
         turns = (
@@ -228,8 +247,12 @@ def sqlite_forward():
         f"CREATE TRIGGER runs_tracerollup_thread_ad AFTER DELETE ON {TRACE} "
         f"WHEN {member('old')} "
         + body(d.thread_remove("old"), *d.thread_settle("old")),
+        # Most updates only add a run's tokens or error to a turn in place.
+        f"CREATE TRIGGER runs_tracerollup_thread_as AFTER UPDATE ON {TRACE} "
+        f"WHEN {same_turn('old', 'new')} {body(d.thread_shift('old', 'new'))}",
         f"CREATE TRIGGER runs_tracerollup_thread_au AFTER UPDATE ON {TRACE} "
-        f"WHEN {member('old')} OR {member('new')} "
+        f"WHEN ({member('old')} OR {member('new')}) "
+        f"AND NOT {same_turn('old', 'new')} "
         + body(d.thread_remove("old"), d.thread_add("new"), *d.thread_settle("old")),
     ]
 
@@ -240,6 +263,7 @@ SQLITE_BACKWARD = [
         "runs_run_trace_rollup_ai", "runs_run_trace_rollup_ad",
         "runs_run_trace_rollup_au", "runs_tracerollup_thread_ai",
         "runs_tracerollup_thread_ad", "runs_tracerollup_thread_au",
+        "runs_tracerollup_thread_as",
     )
 ]
 
@@ -273,6 +297,10 @@ def pg_forward():
         f"""CREATE FUNCTION agentspy_thread_rollup() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
+          IF TG_OP = 'UPDATE' AND {same_turn('OLD', 'NEW')} THEN
+            {d.thread_shift('OLD', 'NEW')};
+            RETURN NULL;
+          END IF;
           IF TG_OP <> 'INSERT' AND {member('OLD')} THEN
             {d.thread_remove('OLD')};
           END IF;
