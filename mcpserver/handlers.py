@@ -89,6 +89,9 @@ SEARCH_FILTERS = (
     "tags",
     "min_latency_ms",
     "max_latency_ms",
+    "filter",
+    "trace_filter",
+    "tree_filter",
 )
 
 
@@ -117,6 +120,23 @@ SEARCH_FILTERS = (
         "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 20},
         "min_latency_ms": {"type": "number", "minimum": 0},
         "max_latency_ms": {"type": "number", "minimum": 0},
+        "filter": {
+            "type": "string",
+            "maxLength": 10000,
+            "description": "LangSmith filter language on the trace's root run, "
+            'e.g. and(eq(run_type, "chain"), gt(latency, 5)).',
+        },
+        "trace_filter": {
+            "type": "string",
+            "maxLength": 10000,
+            "description": "Filter language on the trace's root run.",
+        },
+        "tree_filter": {
+            "type": "string",
+            "maxLength": 10000,
+            "description": "Filter language matching any run of the trace, e.g. "
+            'eq(name, "send_email").',
+        },
         "limit": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
         "offset": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 0},
     },
@@ -139,6 +159,8 @@ def search_traces(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
             "runs": row["run_count"],
             "errors": row["error_count"],
             "total_tokens": row["trace_total_tokens"],
+            "total_cost": row["total_cost"],
+            "unpriced_llm_runs": row["trace_unpriced_runs"],
             "error": clip(row["error"], ERROR_CHARS),
             "tags": row["tags"],
         }
@@ -232,6 +254,7 @@ def get_trace(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
         "total_runs": tree["total_runs"],
         "errors": agg.get("error_count", 0),
         "total_tokens": agg.get("trace_total_tokens", 0),
+        "total_cost": agg.get("trace_total_cost"),
         "runs": [],
         "next_offset": None,
     }
@@ -248,6 +271,7 @@ def get_trace(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
             "latency_ms": node["duration_ms"],
             "model": node["model_name"],
             "total_tokens": node["total_tokens"],
+            "total_cost": node.get("total_cost"),
             "error": clip(node["error"], ERROR_CHARS),
             "inputs": preview(body.get("inputs"), chars),
             "outputs": preview(body.get("outputs"), chars),
@@ -284,6 +308,9 @@ RUN_FIELDS = (
     "prompt_tokens",
     "completion_tokens",
     "total_tokens",
+    "prompt_cost",
+    "completion_cost",
+    "total_cost",
     "inputs",
     "outputs",
     "extra",
@@ -334,6 +361,9 @@ def get_run(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
         "prompt_tokens": row["prompt_tokens"],
         "completion_tokens": row["completion_tokens"],
         "total_tokens": row["total_tokens"],
+        "prompt_cost": row["prompt_cost"],
+        "completion_cost": row["completion_cost"],
+        "total_cost": row["total_cost"],
         "tags": row["tags"] or [],
         "metadata": (extra.get("metadata") if isinstance(extra, dict) else None),
         "inputs": row["inputs"],
@@ -404,6 +434,8 @@ def get_stats(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
         "error_rate": summary["error_rate"],
         "latency_ms": summary["latency_ms"],
         "tokens": summary["tokens"],
+        "cost_usd": summary["cost"],
+        "unpriced_llm_runs": summary["unpriced_runs"],
         "run_types": summary["run_type_distribution"],
         "top_errors": top,
         "top_errors_since": error_scope.start.isoformat(),

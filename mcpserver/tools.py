@@ -124,4 +124,4 @@ def call(name: str, arguments: dict[str, Any], caller: Caller) -> dict[str, Any]
 def _load_handlers() -> None:
     # The handlers register themselves on import; imported late so that this
     # module stays importable without the query layer's models being ready.
-    from mcpserver import handlers  # noqa: F401
+    from mcpserver import handlers, thread_tools  # noqa: F401

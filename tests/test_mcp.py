@@ -210,6 +210,8 @@ def test_tools_list_declares_read_only_tools_with_valid_schemas(rpc):
         "get_trace",
         "get_run",
         "get_stats",
+        "list_threads",
+        "get_thread",
     ]
     for t in tools:
         Draft202012Validator.check_schema(t["inputSchema"])
@@ -257,6 +259,8 @@ def test_search_traces_filters_by_status_text_and_project(rpc, support_trace):
             "runs": 3,
             "errors": 2,
             "total_tokens": 120,
+            "total_cost": None,
+            "unpriced_llm_runs": 1,
             "error": "ValueError: refund service timed out",
             "tags": [],
         }
@@ -522,3 +526,98 @@ def test_get_trace_of_a_10000_run_trace_answers_under_20_kb(rpc):
     answer = data(response.json()["result"])
     assert answer["total_runs"] == 10_000
     assert answer["more"].endswith(f"offset={answer['next_offset']}.")
+
+
+def test_search_traces_takes_the_filter_language(rpc, support_trace):
+    failed, _, good = support_trace
+    tree = data(
+        tool(rpc, "search_traces", {"tree_filter": 'eq(name, "refund_lookup")'})
+    )
+    assert [t["trace_id"] for t in tree["traces"]] == [str(failed.id)]
+    roots = data(tool(rpc, "search_traces", {"filter": 'eq(status, "success")'}))
+    assert [t["trace_id"] for t in roots["traces"]] == [str(good.id)]
+    bad = tool(rpc, "search_traces", {"filter": "and(eq(status"})
+    assert bad["isError"] is True
+    assert "At position" in bad["content"][0]["text"]
+
+
+@pytest.fixture
+def conversation():
+    """Three turns of one thread in support-bot, the second failing."""
+    now = timezone.now()
+    project = ProjectFactory(name="support-bot")
+    turns = []
+    for n, (question, answer, status) in enumerate(
+        [
+            ("Hi, where is my refund?", "Let me check.", "success"),
+            ("It's order 4821", None, "error"),
+            ("Any news?", "Refunded today.", "success"),
+        ]
+    ):
+        turns.append(
+            RunFactory(
+                project=project,
+                name="agent",
+                status=status,
+                error="timeout" if status == "error" else None,
+                start_time=now - timedelta(minutes=10 - n),
+                inputs={"messages": [{"role": "user", "content": question}]},
+                outputs={"answer": answer} if answer else None,
+                extra={"metadata": {"thread_id": "conv <1>"}},
+            )
+        )
+    return turns
+
+
+def test_list_threads_and_get_thread_walk_a_conversation(rpc, conversation):
+    listed = data(tool(rpc, "list_threads", {"project": "support-bot"}))
+    assert [
+        (t["thread_id"], t["turns"], t["error_turns"]) for t in listed["threads"]
+    ] == [("conv <1>", 3, 1)]
+    assert listed["next_cursor"] is None
+    first = data(
+        tool(
+            rpc,
+            "get_thread",
+            {"project": "support-bot", "thread_id": "conv <1>", "limit": 2},
+        )
+    )
+    assert first["turns_total"] == 3
+    assert [(t["user"], t["status"]) for t in first["turns"]] == [
+        ("Hi, where is my refund?", "success"),
+        ("It's order 4821", "error"),
+    ]
+    assert first["turns"][1]["error"] == "timeout"
+    rest = data(
+        tool(
+            rpc,
+            "get_thread",
+            {
+                "project": "support-bot",
+                "thread_id": "conv <1>",
+                "cursor": first["next_cursor"],
+            },
+        )
+    )
+    assert [t["trace_id"] for t in rest["turns"]] == [str(conversation[2].trace_id)]
+    assert rest["next_cursor"] is None
+    errors = data(
+        tool(rpc, "list_threads", {"project": "support-bot", "has_errors": False})
+    )
+    assert errors["threads"] == []
+
+
+def test_thread_tools_refuse_bad_arguments(rpc, conversation):
+    for arguments, text in (
+        ({}, "project is required"),
+        ({"project": "ghost"}, "No project 'ghost'"),
+        ({"project": "support-bot", "cursor": "zzz"}, "Invalid cursor"),
+    ):
+        result = tool(rpc, "list_threads", arguments)
+        assert result["isError"] is True
+        assert text in result["content"][0]["text"]
+    missing = tool(rpc, "get_thread", {"project": "support-bot", "thread_id": "nope"})
+    assert "No thread 'nope'" in missing["content"][0]["text"]
+    key = create_api_key(name="other-team", project="other").key
+    scoped = tool(rpc, "list_threads", {"project": "support-bot"}, key=key)
+    assert scoped["isError"] is True

@@ -78,6 +78,8 @@ def test_official_client_lists_and_calls_every_tool(live_url, seeded, mode):
         "get_trace",
         "get_run",
         "get_stats",
+        "list_threads",
+        "get_thread",
     ]
     traces = _json(got["search"])["traces"]
     assert [t["name"] for t in traces] == ["agent"]

@@ -16,12 +16,12 @@ from rest_framework.views import APIView
 
 from runs.api.auth import limit_to_scope
 from runs.api.dashboard_views import validated
-from runs.api.langsmith_views import query_runs
 from runs.api.renderers import ORJSONRenderer
 from runs.api.v2 import pages
 from runs.api.v2.fields import only_needed, runs_v2
 from runs.api.v2.runs import FILTER_MAX
 from runs.models import Run
+from runs.query.run_query import query_runs
 
 
 class TracesQueryInput(pages.NullsAbsent):
