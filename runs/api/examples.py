@@ -79,6 +79,8 @@ def _root_page() -> dict[str, Any]:
         "total_tokens": 0,
         "project_id": PROJECT_ID,
         "project__name": "my-project",
+        # gpt-4o-mini list prices: 80 x $0.15 + 16 x $0.60 per million tokens.
+        "trace_cost": 0.0000216,
     }
     aggregates = {
         "run_count": 3,
@@ -86,6 +88,10 @@ def _root_page() -> dict[str, Any]:
         "trace_prompt_tokens": 80,
         "trace_completion_tokens": 16,
         "trace_total_tokens": 96,
+        "trace_prompt_cost": 0.000012,
+        "trace_completion_cost": 0.0000096,
+        "trace_total_cost": 0.0000216,
+        "trace_unpriced_runs": 0,
     }
     page = RootsPage(
         runs=[root_row(values, aggregates)], total=1, limit=50, offset=0, has_more=False
