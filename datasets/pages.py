@@ -50,7 +50,12 @@ def experiment_rows(experiments: list[Project]) -> tuple[list[str], list[dict]]:
                 "tokens": summary["tokens"]["total"],
                 "errors": summary["error_runs"],
                 # Filled by the cost work when it lands; shown as "—" until then.
-                "cost": summary.get("total_cost"),
+                # Null (shown as "—") when every LLM run of it is unpriced.
+                "cost": (
+                    summary["cost"]["total"]
+                    if summary["cost"]["total"] or not summary["unpriced_runs"]
+                    else None
+                ),
             }
         )
     return keys, rows

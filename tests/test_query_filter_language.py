@@ -253,7 +253,7 @@ def test_the_metadata_table_follows_updates_and_deletes(runs):
             'gt(metadata_value, "a")',
             "At position 1: metadata_value does not take gt(...)",
         ),
-        ("eq(total_cost, 1)", "At position 4: unknown attribute 'total_cost'"),
+        ("eq(total_cost, \"a\")", "At position 16"),
         (
             "gt(end_time, null)",
             "At position 14: gt(...) compares with a time, not null",
@@ -269,3 +269,14 @@ def test_an_unusable_expression_is_refused_with_where_and_why(expression, messag
     # Only an infinite number is accepted (as text): it matches nothing.
     assert message == ""
     assert list(Run.objects.filter(condition)) == []
+
+
+def test_cost_attributes_compare_each_runs_own_cost(runs):
+    Run.objects.filter(id=runs["llm"].id).update(
+        prompt_cost=0.002, completion_cost=0.001, total_cost=0.003
+    )
+    assert names("gt(total_cost, 0.001)") == ["llm"]
+    assert names("lte(prompt_cost, 0.002)") == ["llm"]
+    assert names("eq(completion_cost, 0.001)") == ["llm"]
+    # A run with no cost (unpriced, or not an LLM call) matches no comparison.
+    assert names("lt(total_cost, 1)") == ["llm"]

@@ -128,10 +128,7 @@ def experiment_stats(project_id: Any) -> dict[str, Any]:
             project_id
         )
         or None,
-        # Cost is derived elsewhere; null until prices are known.
-        "total_cost": None,
-        "prompt_cost": None,
-        "completion_cost": None,
+        # Costs come with the project's counts (``project_counts``).
         "first_token_p50": None,
         "first_token_p99": None,
     }
