@@ -253,7 +253,7 @@ def test_the_metadata_table_follows_updates_and_deletes(runs):
             'gt(metadata_value, "a")',
             "At position 1: metadata_value does not take gt(...)",
         ),
-        ("eq(total_cost, \"a\")", "At position 16"),
+        ('eq(total_cost, "a")', "At position 16"),
         (
             "gt(end_time, null)",
             "At position 14: gt(...) compares with a time, not null",
