@@ -364,20 +364,32 @@ def update_trace_costs(trace_ids: Iterable[uuid.UUID]) -> None:
 
     SQL's sum skips nulls and is null when every run is unpriced. Only roots
     whose total changed are written (an unchanged row makes no new version).
+    On PostgreSQL a root another transaction holds is skipped, never waited
+    for: that writer's own recount follows, and waiting could close a lock
+    cycle with it (each holding a root the other wants).
     """
     ids = list(trace_ids)
     if not ids:
         return
-    differs = "IS DISTINCT FROM" if _is_pg() else "IS NOT"
     total = (
         f"(SELECT sum(c.total_cost) FROM {TABLE} c "  # noqa: S608 (constants)
-        f"WHERE c.trace_id = {TABLE}.trace_id)"
+        "WHERE c.trace_id = p.trace_id)"
     )
     with connection.cursor() as cursor:
-        for condition, chunk in id_chunks("trace_id", ids):
-            cursor.execute(
-                f"UPDATE {TABLE} SET trace_cost = {total} "  # noqa: S608
-                f"WHERE parent_run_id IS NULL AND {condition} "
-                f"AND trace_cost {differs} {total}",
-                chunk,
-            )
+        for condition, chunk in id_chunks("p.trace_id", ids):
+            if _is_pg():
+                cursor.execute(
+                    f"UPDATE {TABLE} r SET trace_cost = s.total FROM ("  # noqa: S608
+                    f"SELECT p.id, {total} AS total FROM {TABLE} p "
+                    f"WHERE p.parent_run_id IS NULL AND {condition} "
+                    "FOR UPDATE OF p SKIP LOCKED) s "
+                    "WHERE r.id = s.id AND r.trace_cost IS DISTINCT FROM s.total",
+                    chunk,
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {TABLE} AS p SET trace_cost = {total} "  # noqa: S608
+                    f"WHERE p.parent_run_id IS NULL AND {condition} "
+                    f"AND p.trace_cost IS NOT {total}",
+                    chunk,
+                )
