@@ -109,7 +109,9 @@ def evaluate_rules(*, now: datetime | None = None) -> list[Evaluation]:
 def _transition(rule_id: int, value: float | None, now: datetime) -> Evaluation:
     with transaction.atomic():
         rule = (
-            AlertRule.objects.select_for_update()
+            # Only the rule's row: PostgreSQL cannot lock the nullable side of
+            # the outer join to its project.
+            AlertRule.objects.select_for_update(of=("self",))
             .select_related("project")
             .get(pk=rule_id)
         )
