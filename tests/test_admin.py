@@ -8,7 +8,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from runs import admin as runs_admin
+from runs.admin import common as runs_admin
+from runs.admin import runs as run_admin
 from runs.models import ApiKey, Attachment, Feedback, Run
 from runs.query import trace_filters
 from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
@@ -182,7 +183,7 @@ def test_run_change_page_is_read_only_pretty_and_escaped(admin_client):
 
 
 def test_child_runs_list_is_bounded(admin_client, monkeypatch):
-    monkeypatch.setattr(runs_admin, "CHILDREN_SHOWN", 2)
+    monkeypatch.setattr(run_admin, "CHILDREN_SHOWN", 2)
     root = RunFactory()
     for _ in range(3):
         RunFactory(parent=root)
