@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from runs.ingest import decoders
+from runs.ingest.decoders import multipart as decoders
 from tests.e2e.wire import BOUNDARY, MULTIPART_TYPE
 
 B = BOUNDARY.encode()
