@@ -322,7 +322,9 @@ def runs_with_children(
     )
     for parent_id, child_id in pairs:
         children[parent_id].append(str(child_id))
-    totals = trace_aggregates([run.trace_id for run in runs if run.parent_id is None])
+    totals = trace_aggregates(
+        [run.trace_id for run in runs if run.parent_id is None], access.runs(visible)
+    )
     rows = []
     for run in runs:
         row = run_to_dict(run, child_run_ids=children[run.id])
