@@ -146,7 +146,10 @@ def search_traces(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
     offset = arguments.get("offset", 0)
     params = _filter_params(arguments, SEARCH_FILTERS)
     page = root_runs(
-        _filtered(params, visible_runs(caller)), limit=limit, offset=offset
+        _filtered(params, visible_runs(caller)),
+        limit=limit,
+        offset=offset,
+        visible=visible_runs(caller),
     )
     traces = [
         {
@@ -242,7 +245,7 @@ def get_trace(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
         .values("id", "inputs", "outputs")
     }
     root = tree["hierarchy"]
-    agg = trace_aggregates([uuid.UUID(tree["trace_id"])]).get(
+    agg = trace_aggregates([uuid.UUID(tree["trace_id"])], visible_runs(caller)).get(
         uuid.UUID(tree["trace_id"]), {}
     )
     answer: dict[str, Any] = {

@@ -44,8 +44,16 @@ def shared(token: uuid.UUID | str) -> SharedTrace | None:
 
 
 def shared_runs(share: SharedTrace):  # noqa: ANN201 - a Run queryset
-    """The runs a share token opens: its trace's, never another's."""
-    return Run.objects.filter(trace_id=share.trace_id)
+    """The runs a share token opens: its trace's runs in the shared project.
+
+    A trace may hold runs of other projects (a child traced elsewhere); a
+    share opens only the project it was made in, so a key scoped to that
+    project cannot read another project's runs through its own share link.
+    """
+    runs = Run.objects.filter(trace_id=share.trace_id)
+    if share.project_id is not None:
+        runs = runs.filter(project_id=share.project_id)
+    return runs
 
 
 def shared_root(share: SharedTrace) -> Run | None:

@@ -17,10 +17,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard.views.common import dashboard_view
-from dashboard.views.trace import _get_run, flatten, panel_context
+from dashboard.views.trace import flatten, panel_context
 from runs import sharing
 from runs.api import links
-from runs.models import Run
+from runs.models import Run, SharedTrace
 from runs.query.trees import trace_tree
 
 
@@ -28,17 +28,35 @@ def _missing(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/shared_missing.html", status=404)
 
 
+def _shared_run(share: SharedTrace, run_id: uuid.UUID) -> Run:
+    """A run the share opens (its trace, its project), bodies left for the panel."""
+    run = (
+        sharing.shared_runs(share)
+        .select_related("project")
+        .defer("inputs", "outputs", "extra", "events", "serialized")
+        .filter(id=run_id)
+        .first()
+    )
+    if run is None:
+        raise Http404("No such run in this shared trace.")
+    return run
+
+
 def shared_trace(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     share = sharing.shared(token)
     root = sharing.shared_root(share) if share else None
-    tree = trace_tree(root.id, light=True) if root else None
+    tree = (
+        trace_tree(root.id, light=True, queryset=sharing.shared_runs(share))
+        if root
+        else None
+    )
     if tree is None or tree["trace_id"] != str(share.trace_id):
         return _missing(request)
     data = flatten(tree)
     ids = {row[0] for row in data["rows"]}
     wanted = request.GET.get("run", "")
     selected = wanted if wanted in ids else data["rows"][0][0]
-    run = _get_run(share.trace_id, uuid.UUID(selected))
+    run = _shared_run(share, uuid.UUID(selected))
     page_url = reverse("shared-trace", args=[token])
     context = {
         "shared": True,
@@ -59,8 +77,8 @@ def shared_run_panel(
     share = sharing.shared(token)
     if share is None:
         raise Http404("This link is not shared.")
-    # _get_run refuses a run of any other trace.
-    run = _get_run(share.trace_id, run_id)
+    # Only the share's runs: never another trace's, nor another project's.
+    run = _shared_run(share, run_id)
     page_url = reverse("shared-trace", args=[token])
     context = {
         **panel_context(run),

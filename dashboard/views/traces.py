@@ -105,7 +105,8 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
     keyset = ordering in ("", "-start_time", "start_time")
     errors: dict[str, list[str]] = {}
     try:
-        queryset = filter_runs(params, limit_to_project(request, Run.objects.all()))
+        visible = limit_to_project(request, Run.objects.all())
+        queryset = filter_runs(params, visible)
         cursor = request.GET.get("after", "")
         offset = 0
         if keyset and cursor:
@@ -114,7 +115,7 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
             )
         elif not keyset:
             offset = min(max(int(request.GET.get("offset") or 0), 0), MAX_OFFSET)
-        result = root_runs(queryset, limit=PAGE_SIZE, offset=offset)
+        result = root_runs(queryset, limit=PAGE_SIZE, offset=offset, visible=visible)
     except InvalidFilter as exc:
         errors = exc.errors
     except ValueError:

@@ -70,6 +70,7 @@ class RootRunsView(RunReadView):
             limit=page["limit"],
             offset=page["offset"],
             fields=page["fields"],
+            visible=limit_to_scope(request, Run.objects.all()),
         )
         return Response(result.as_dict())
 

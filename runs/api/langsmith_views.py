@@ -303,25 +303,28 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def runs_with_children(
-    runs: list[Run], request: Request | None = None
+    runs: list[Run], request: Request | None = None, visible: QuerySet | None = None
 ) -> list[dict[str, Any]]:
     """LangSmith run objects with ``child_run_ids`` (those the caller sees).
 
     With the request, children are those its access sees, and links are made
     for the client that asked: ``app_path`` for the SDK's ``Run.url`` and
-    ``s3_urls`` for its attachments.
+    ``s3_urls`` for its attachments. ``visible`` (the runs a share token
+    opens) narrows the children further.
     """
     access = access_of(request) if request is not None else EVERYTHING
     children: dict[uuid.UUID, list[str]] = {run.id: [] for run in runs}
     pairs = (
-        access.runs()
+        access.runs(visible)
         .filter(parent_id__in=list(children))
         .order_by("dotted_order")
         .values_list("parent_id", "id")
     )
     for parent_id, child_id in pairs:
         children[parent_id].append(str(child_id))
-    totals = trace_aggregates([run.trace_id for run in runs if run.parent_id is None])
+    totals = trace_aggregates(
+        [run.trace_id for run in runs if run.parent_id is None], access.runs(visible)
+    )
     rows = []
     for run in runs:
         row = run_to_dict(run, child_run_ids=children[run.id])

@@ -109,15 +109,20 @@ UNPRICED = Q(run_type="llm", total_tokens__gt=0, total_cost__isnull=True)
 COSTS = ("trace_prompt_cost", "trace_completion_cost", "trace_total_cost")
 
 
-def trace_aggregates(trace_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+def trace_aggregates(
+    trace_ids: list[uuid.UUID], visible: QuerySet | None = None
+) -> dict[uuid.UUID, dict[str, Any]]:
     """Run count, error count, token and cost totals of each trace, in one query.
 
-    A cost total is null when no run of the trace is priced.
+    A cost total is null when no run of the trace is priced. ``visible`` (the
+    runs the caller may see) keeps another project's runs hanging in a trace
+    out of the totals a scoped caller reads.
     """
     if not trace_ids:
         return {}
+    base = Run.objects.all() if visible is None else visible
     rows = (
-        Run.objects.filter(trace_id__in=trace_ids)
+        base.filter(trace_id__in=trace_ids)
         .values("trace_id")
         .annotate(
             run_count=Count("id"),
@@ -192,8 +197,12 @@ def root_runs(
     limit: int = DEFAULT_LIMIT,
     offset: int = 0,
     fields: tuple[str, ...] = (),
+    visible: QuerySet | None = None,
 ) -> RootsPage:
-    """A page of the root runs in ``queryset`` (filtered and ordered by the caller)."""
+    """A page of the root runs in ``queryset`` (filtered and ordered by the caller).
+
+    ``visible``: the runs the caller may see, which the per-trace totals count.
+    """
     roots = only_roots(queryset)
     extra = tuple(f for f in fields if f in OPTIONAL_FIELDS)
     page = _page_rows(roots, (*ROW_FIELDS, *extra), offset, limit + 1)
@@ -204,7 +213,7 @@ def root_runs(
         counted = bounded_count(roots, COUNT_CAP)
         if counted is not None:
             total, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
-    aggregates = trace_aggregates([row["trace_id"] for row in page])
+    aggregates = trace_aggregates([row["trace_id"] for row in page], visible)
     return RootsPage(
         runs=[root_row(row, aggregates.get(row["trace_id"])) for row in page],
         total=total,

@@ -141,7 +141,8 @@ class PublicRunV1View(PublicView):
             run = sharing.shared_runs(share).filter(id=run_id).first()
         if run is None:
             raise Http404("No such run in this shared trace.")
-        return Response(runs_with_children([run])[0])
+        rows = runs_with_children([run], visible=sharing.shared_runs(share))
+        return Response(rows[0])
 
 
 class PublicQueryV1Input(serializers.Serializer):
@@ -154,11 +155,11 @@ class PublicRunsQueryV1View(PublicView):
     @extend_schema(summary="The runs of a shared trace", request=PublicQueryV1Input)
     def post(self, request: Request, token: uuid.UUID) -> Response:
         data = validated(PublicQueryV1Input, request.data or {})
-        runs = sharing.shared_runs(self.share(token))
-        if data.get("id"):
-            runs = runs.filter(id__in=data["id"])
+        shared = sharing.shared_runs(self.share(token))
+        runs = shared.filter(id__in=data["id"]) if data.get("id") else shared
         page = list(runs.order_by("start_time", "dotted_order"))
-        return Response({"runs": runs_with_children(page), "cursors": {"next": None}})
+        rows = runs_with_children(page, visible=shared)
+        return Response({"runs": rows, "cursors": {"next": None}})
 
 
 class PublicRetrieveParams(serializers.Serializer):

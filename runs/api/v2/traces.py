@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Min, Sum
+from django.db.models import Min, QuerySet, Sum
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -48,9 +48,12 @@ class TracesQueryInput(pages.NullsAbsent):
         return attrs
 
 
-def aggregates(trace_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+def aggregates(
+    trace_ids: list[uuid.UUID], visible: QuerySet
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Totals of each trace over the runs the caller sees (``visible``)."""
     rows = (
-        Run.objects.filter(trace_id__in=trace_ids)
+        visible.filter(trace_id__in=trace_ids)
         .values("trace_id")
         .annotate(tokens=Sum("total_tokens"), first_token=Min("first_token_time"))
     )
@@ -87,13 +90,14 @@ class TracesQueryView(APIView):
         for name in ("trace_filter", "tree_filter"):
             if data.get(name, "").strip():
                 body[name] = data[name]
-        queryset = query_runs(limit_to_scope(request, Run.objects.all()), body)
+        visible = limit_to_scope(request, Run.objects.all())
+        queryset = query_runs(visible, body)
         queryset = pages.within(queryset, *pages.window(data))
         queryset = only_needed(queryset, data["selects"])
         roots, next_cursor = pages.newest_page(
             queryset, data.get("cursor"), data["page_size"]
         )
-        totals = aggregates([root.trace_id for root in roots])
+        totals = aggregates([root.trace_id for root in roots], visible)
         items = [
             {"root_run": body, "trace_aggregates": totals.get(root.trace_id)}
             for root, body in zip(
