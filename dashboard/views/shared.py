@@ -38,7 +38,7 @@ def shared_trace(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     ids = {row[0] for row in data["rows"]}
     wanted = request.GET.get("run", "")
     selected = wanted if wanted in ids else data["rows"][0][0]
-    run = _get_run(share.trace_id, uuid.UUID(selected))
+    run = _get_run(request, share.trace_id, uuid.UUID(selected))
     page_url = reverse("shared-trace", args=[token])
     context = {
         "shared": True,
@@ -60,7 +60,7 @@ def shared_run_panel(
     if share is None:
         raise Http404("This link is not shared.")
     # _get_run refuses a run of any other trace.
-    run = _get_run(share.trace_id, run_id)
+    run = _get_run(request, share.trace_id, run_id)
     page_url = reverse("shared-trace", args=[token])
     context = {
         **panel_context(run),
