@@ -325,6 +325,17 @@ def _run_io(api, world: World) -> None:
     assert api.get(f"dashboard/runs/{world.foreign.id}/io").status_code == 404
 
 
+def _stats_cost(api, world: World) -> None:
+    from runs.models import Run
+
+    Run.objects.filter(id=world.foreign.id).update(total_cost=5.0)
+    Run.objects.filter(id=world.own.id).update(total_cost=0.25)
+    for query, total in (("", 0.25), ("?project=theirs", 0.0)):
+        response = api.get(f"dashboard/stats/cost{query}")
+        assert response.status_code == 200
+        assert response.json()["cost"]["total"] == total
+
+
 def _stats(api, world: World) -> None:
     for query in ("", "?project=theirs"):
         response = api.get(f"dashboard/stats/summary{query}")
@@ -846,6 +857,7 @@ CASES = [
     Case("dashboard-hierarchy", "get", _hierarchy),
     Case("dashboard-run-io", "get", _run_io),
     Case("dashboard-stats", "get", _stats),
+    Case("dashboard-stats-cost", "get", _stats_cost),
     Case("dashboard-projects", "get", _projects),
     Case("sessions", "get", _sessions_list),
     Case("sessions", "post", _sessions_create),

@@ -60,8 +60,9 @@ def test_the_signed_in_user_is_the_author_and_only_they_edit_or_delete(
     client, turn, settings
 ):
     settings.REQUIRE_AUTH = True
-    alice = User.objects.create_user("alice", password="pw")
-    User.objects.create_user("bob", password="pw")
+    # With login required, only staff and viewers open the dashboard.
+    alice = User.objects.create_user("alice", password="pw", is_staff=True)
+    User.objects.create_user("bob", password="pw", is_staff=True)
     client.force_login(alice)
     give(client, turn, key="helpful", score="1", comment="good")
     mine = Feedback.objects.get()

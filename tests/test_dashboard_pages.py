@@ -372,12 +372,19 @@ def test_every_overview_card_explains_itself_and_no_card_repeats_another(client)
     day = client.get("/?range=24h").content.decode()
     week = client.get("/?range=7d").content.decode()
     cards = day.split('<div class="cards">')[1].split('<div class="grid-2">')[0]
-    assert cards.count('<div class="panel card" title="') == 5
+    # Traces, runs, success rate, p95 latency, cost, tokens: each with a title.
+    assert cards.count('<div class="panel card"') == 6
+    assert cards.count('<div class="panel card" title="') == 6
     assert "Runs, last 24 h" not in day
     assert "Runs, last 24 h" in week
     assert (
         'title="Successful runs over finished runs (success + error). Runs still '
         'running have no outcome yet and are left out."' in day
+    )
+    assert (
+        'title="US dollars of the LLM runs of this range, priced at ingest (or as '
+        "the client sent them). Runs of a model with no price are counted as "
+        'unpriced, never as $0."' in day
     )
 
 

@@ -44,7 +44,7 @@ def test_sharing_needs_a_login_and_a_post(client, settings, traces):
     settings.REQUIRE_AUTH = True
     response = client.post(f"/traces/{root.trace_id}/share")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/login/")
     assert not SharedTrace.objects.exists()
 
 

@@ -275,11 +275,19 @@ def test_the_traces_filter_bar_fits_one_row_at_1400_px_with_its_placeholder(web)
     page = web.page
     page.set_viewport_size({"width": 1400, "height": 900})
     web.go("/traces")
+    # The main filters and Apply on one row; cost, feedback and the filter
+    # language on a second row of their own, itself unwrapped, below it.
     tops = page.eval_on_selector_all(
-        "form.filters > *:not([type=hidden])",
+        "form.filters > *:not([type=hidden]):not(.filters-advanced)",
         "els => els.map(e => Math.round(e.getBoundingClientRect().top))",
     )
     assert len(set(tops)) == 1, tops
+    advanced = page.eval_on_selector_all(
+        "form.filters > .filters-advanced > *",
+        "els => els.map(e => Math.round(e.getBoundingClientRect().top))",
+    )
+    assert len(advanced) == 6 and len(set(advanced)) == 1, advanced
+    assert advanced[0] > tops[0]
     search = page.locator("form.filters input[type=search]")
     placeholder_fits = search.evaluate(
         "el => { const c = document.createElement('canvas').getContext('2d');"
