@@ -116,6 +116,7 @@ def _node(run_id: uuid.UUID, parent: uuid.UUID | None, depth: int) -> dict[str, 
         "prompt_tokens": 0 if parent is None else 80,
         "completion_tokens": 0 if parent is None else 16,
         "total_tokens": 0 if parent is None else 96,
+        "total_cost": None if parent is None else "0.000036",
         "depth": depth,
         "orphan": False,
         "children": [],
@@ -151,8 +152,12 @@ def _summary() -> dict[str, Any]:
         "tokens": {"prompt": 4000, "completion": 800, "total": 4800},
         "time_series": {
             "bucket": "hour",
-            "points": [{"time": START.isoformat(), "runs": 21, "errors": 4}],
+            "points": [
+                {"time": START.isoformat(), "runs": 21, "errors": 4, "cost": 0.00036}
+            ],
         },
+        "cost": {"prompt": 0.00012, "completion": 0.00024, "total": 0.00036},
+        "unpriced_runs": 0,
         "recent_projects": [
             {
                 "id": str(PROJECT_ID),
@@ -176,6 +181,9 @@ def _projects() -> dict[str, Any]:
                 "error_count": 4,
                 "error_rate": 0.1905,
                 "last_run_start_time": START.isoformat(),
+                "total_tokens": 960,
+                "total_cost": 0.00036,
+                "unpriced_runs": 0,
             }
         ]
     }
