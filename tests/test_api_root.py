@@ -24,6 +24,10 @@ def test_the_api_root_names_every_resource_in_json(client, api_prefix, settings)
         "dashboard",
         "export",
         "otel",
+        "datasets",
+        "examples",
+        "alerts",
+        "v2",
         "docs",
     ]
     base = f"http://testserver{api_prefix}"
@@ -76,15 +80,22 @@ def test_swagger_tags_routes_by_resource(client, api_prefix):
         for path, ops in schema["paths"].items()
     }
     assert {t for found in tags.values() for t in found} == {
+        "alerts",
         "dashboard",
+        "datasets",
+        "examples",
         "export",
         "feedback",
         "info",
         "otel",
+        "public",
         "runs",
         "sessions",
+        "v2",
     }
     assert tags[f"{api_prefix}/runs/query"] == ["runs"]
+    assert tags["/api/v2/runs/query"] == ["v2"]
+    assert tags[f"{api_prefix}/platform/datasets/{{id}}/examples"] == ["datasets"]
     assert tags["/v1/traces"] == ["otel"]
 
 

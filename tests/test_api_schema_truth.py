@@ -18,7 +18,12 @@ def _op(document, path, method):
 
 def test_either_key_header_is_enough(schema):
     operation = _op(schema(True), "/runs/query", "post")
-    assert operation["security"] == [{"ApiKeyHeader": []}, {"BearerKey": []}]
+    # The dashboard's signed-in session (CSRF-checked) is a third alternative.
+    assert operation["security"] == [
+        {"ApiKeyHeader": []},
+        {"BearerKey": []},
+        {"cookieAuth": []},
+    ]
     assert _op(schema(False), "/runs/query", "post")["security"][-1] == {}
 
 

@@ -34,6 +34,7 @@ from datasets.selectors import (
 )
 from datasets.wire import csv_examples, jsonl_examples, to_csv, to_jsonl
 from runs.api.auth import ApiKeyRequired
+from runs.api.langsmith_views import ARRAY_OF_OBJECTS
 from runs.ingest.normalize import InvalidField
 
 PERMISSIONS = [ApiKeyRequired, UnscopedKeysOnly]
@@ -96,7 +97,7 @@ def _one(pk: Any) -> dict[str, Any]:
 class DatasetListView(APIView):
     permission_classes = PERMISSIONS
 
-    @extend_schema(operation_id="datasets_list", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="datasets_list", responses={200: ARRAY_OF_OBJECTS})
     def get(self, request: Request) -> Response:
         params = validated(DatasetParams, request.query_params)
         datasets = Dataset.objects.order_by("-created_at", "id")

@@ -29,6 +29,7 @@ from datasets.selectors import (
 )
 from datasets.services import MAX_EXAMPLES_PER_REQUEST, parse_example
 from datasets.wire import decode_examples_multipart
+from runs.api.langsmith_views import ARRAY_OF_OBJECTS
 from runs.ingest.normalize import InvalidField
 
 
@@ -85,7 +86,7 @@ def _parse_list(data: Any, *, creating: bool) -> list[services.ExampleInput]:
 class ExampleListView(APIView):
     permission_classes = PERMISSIONS
 
-    @extend_schema(operation_id="examples_list", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="examples_list", responses={200: ARRAY_OF_OBJECTS})
     @handled
     def get(self, request: Request) -> Response:
         params = validated(ExampleParams, request.query_params)

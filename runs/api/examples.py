@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from runs.ingest.service import IngestResult
 from runs.models import Feedback, Project, Run
 from runs.query.roots import RootsPage, root_row
 from runs.shape import feedback_to_dict, project_to_dict, run_to_dict
@@ -79,8 +81,7 @@ def _root_page() -> dict[str, Any]:
         "total_tokens": 0,
         "project_id": PROJECT_ID,
         "project__name": "my-project",
-        # gpt-4o-mini list prices: 80 x $0.15 + 16 x $0.60 per million tokens.
-        "trace_cost": 0.0000216,
+        "trace_cost": Decimal("0.000036"),
     }
     aggregates = {
         "run_count": 3,
@@ -88,9 +89,8 @@ def _root_page() -> dict[str, Any]:
         "trace_prompt_tokens": 80,
         "trace_completion_tokens": 16,
         "trace_total_tokens": 96,
-        "trace_prompt_cost": 0.000012,
-        "trace_completion_cost": 0.0000096,
-        "trace_total_cost": 0.0000216,
+        "trace_prompt_cost": Decimal("0.000012"),
+        "trace_completion_cost": Decimal("0.000024"),
         "trace_unpriced_runs": 0,
     }
     page = RootsPage(
@@ -116,6 +116,7 @@ def _node(run_id: uuid.UUID, parent: uuid.UUID | None, depth: int) -> dict[str, 
         "prompt_tokens": 0 if parent is None else 80,
         "completion_tokens": 0 if parent is None else 16,
         "total_tokens": 0 if parent is None else 96,
+        "total_cost": None if parent is None else "0.000036",
         "depth": depth,
         "orphan": False,
         "children": [],
@@ -151,8 +152,12 @@ def _summary() -> dict[str, Any]:
         "tokens": {"prompt": 4000, "completion": 800, "total": 4800},
         "time_series": {
             "bucket": "hour",
-            "points": [{"time": START.isoformat(), "runs": 21, "errors": 4}],
+            "points": [
+                {"time": START.isoformat(), "runs": 21, "errors": 4, "cost": 0.00036}
+            ],
         },
+        "cost": {"prompt": 0.00012, "completion": 0.00024, "total": 0.00036},
+        "unpriced_runs": 0,
         "recent_projects": [
             {
                 "id": str(PROJECT_ID),
@@ -176,29 +181,58 @@ def _projects() -> dict[str, Any]:
                 "error_count": 4,
                 "error_rate": 0.1905,
                 "last_run_start_time": START.isoformat(),
+                "total_tokens": 960,
+                "total_cost": 0.00036,
+                "unpriced_runs": 0,
             }
         ]
     }
 
 
 def _session() -> dict[str, Any]:
-    return project_to_dict(
-        sample_project(),
-        run_count=21,
-        last_run_start_time=START.isoformat(),
-        feedback_stats=None,
-    )
+    # Shaped by the sessions view's own function, so the example keeps its keys.
+    from runs.api.langsmith_views import _project_dict
+
+    counts = {
+        "run_count": 21,
+        "last_run_start_time": START,
+        "prompt_tokens": 800,
+        "completion_tokens": 160,
+        "total_tokens": 960,
+        "prompt_cost": 0.00012,
+        "completion_cost": 0.00024,
+        "total_cost": 0.00036,
+        "unpriced_runs": 0,
+    }
+    return {
+        **_project_dict(sample_project(), counts),
+        "session_feedback_stats": None,
+    }
+
+
+def _session_detail() -> dict[str, Any]:
+    # One project also carries its experiment statistics (LangSmith's keys).
+    return {
+        **_session(),
+        "latency_p50": 1.2,
+        "latency_p99": 2.5,
+        "error_rate": 0.0,
+        "first_token_p50": None,
+        "first_token_p99": None,
+    }
 
 
 def _accepted() -> dict[str, Any]:
-    return {"accepted": 2, "rejected": [], "feedback": 0, "attachments": 0}
+    # Built by the ingest result itself, so the example keeps its keys.
+    return IngestResult(accepted=[TRACE_ID, CHILD_ID]).as_dict()
 
 
 def examples() -> dict[tuple[str, str], Any]:
     """(operationId, status) -> example body."""
     from runs.api.ingest_views import info_payload
 
-    run = run_to_dict(sample_run(), child_run_ids=[str(CHILD_ID)])
+    # A served run also carries s3_urls: its attachments' download links.
+    run = {**run_to_dict(sample_run(), child_run_ids=[str(CHILD_ID)]), "s3_urls": {}}
     session = _session()
     feedback = feedback_to_dict(sample_feedback())
     return {
@@ -211,7 +245,7 @@ def examples() -> dict[tuple[str, str], Any]:
         ("runs_multipart_create", "202"): _accepted(),
         ("sessions_list", "200"): [session],
         ("sessions_create", "201"): project_to_dict(sample_project()),
-        ("sessions_retrieve", "200"): session,
+        ("sessions_retrieve", "200"): _session_detail(),
         ("sessions_partial_update", "200"): project_to_dict(sample_project()),
         ("feedback_list", "200"): [feedback],
         ("feedback_create", "201"): feedback,

@@ -139,6 +139,18 @@ def _export(operation: dict[str, Any]) -> None:
     }
 
 
+def _tags(path: str, operation: dict[str, Any]) -> None:
+    """Tags by resource for the routes the path prefix cannot name.
+
+    The LangSmith v2 API lives outside the API prefix (its first segment would
+    tag it "api"); the platform example routes belong to datasets.
+    """
+    if path.startswith("/api/v2/"):
+        operation["tags"] = ["v2"]
+    elif "/platform/datasets/" in path:
+        operation["tags"] = ["datasets"]
+
+
 def postprocess(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict:
     """drf-spectacular postprocessing hook (see SPECTACULAR_SETTINGS)."""
     for path, operations in result.get("paths", {}).items():
@@ -147,6 +159,7 @@ def postprocess(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict:
                 continue
             if operation.get("operationId", "").endswith("_help"):
                 operation["security"] = [{}]  # the help pages are open
+            _tags(path, operation)
             _security(operation)
             _errors(path, method, operation)
             if path.endswith("/export/runs"):

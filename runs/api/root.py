@@ -35,12 +35,25 @@ RESOURCES: dict[str, dict[str, str]] = {
     },
     "export": {"runs": "export-runs"},
     "otel": {"traces": "otel-traces"},
+    "datasets": {"list": "datasets", "upload": "datasets-upload"},
+    "examples": {"list": "examples", "bulk": "examples-bulk"},
+    "alerts": {"list": "alerts"},
+    # LangSmith's v2 API, served beside the prefix at /api/v2/.
+    "v2": {
+        "runs": "v2-runs-query",
+        "traces": "v2-traces-query",
+        "threads": "v2-threads-query",
+        "sessions": "v2-sessions",
+    },
 }
 DETAIL_ROUTES = {
     "sessions": "sessions/{id}",
     "runs": "runs/{id}",
     "feedback": "feedback/{id}",
     "dashboard": "dashboard/runs/{id}/hierarchy",
+    "datasets": "datasets/{id}",
+    "examples": "examples/{id}",
+    "alerts": "alerts/{id}",
 }
 ROOT_EXAMPLE = {
     "info": {"info": "http://localhost:8000/api/v1/info"},

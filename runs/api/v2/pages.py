@@ -139,7 +139,8 @@ class EventStreamRenderer(BaseRenderer):
     """Lets ``Accept: text/event-stream`` through content negotiation.
 
     Pages are streamed by ``page_response``; what this renders is an error
-    body, as JSON.
+    body (or a page asked for with ``?format=sse`` alone), as JSON, and so it
+    is labelled application/json, as the schema documents it.
     """
 
     media_type = "text/event-stream"
@@ -149,4 +150,7 @@ class EventStreamRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
     ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
         return orjson.dumps(data)
