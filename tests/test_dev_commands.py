@@ -270,7 +270,7 @@ def test_compact_rollups_folds_once_and_stops_on_sigterm_in_loop_mode():
 def test_a_worker_loads_every_url_module_before_its_first_request():
     code = (
         "import sys; import agentspy.wsgi;"
-        "print(all(m in sys.modules for m in ('runs.api.langsmith_views',"
+        "print(all(m in sys.modules for m in ('runs.api.session_views',"
         " 'drf_spectacular.views', 'dashboard.views.traces')))"
     )
     done = subprocess.run(

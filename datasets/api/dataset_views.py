@@ -34,7 +34,7 @@ from datasets.selectors import (
 )
 from datasets.wire import csv_examples, jsonl_examples, to_csv, to_jsonl
 from runs.api.auth import ApiKeyRequired
-from runs.api.langsmith_views import ARRAY_OF_OBJECTS
+from runs.api.openapi import ARRAY_OF_OBJECTS
 from runs.ingest.normalize import InvalidField
 
 PERMISSIONS = [ApiKeyRequired, UnscopedKeysOnly]

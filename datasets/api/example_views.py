@@ -29,7 +29,7 @@ from datasets.selectors import (
 )
 from datasets.services import MAX_EXAMPLES_PER_REQUEST, parse_example
 from datasets.wire import decode_examples_multipart
-from runs.api.langsmith_views import ARRAY_OF_OBJECTS
+from runs.api.openapi import ARRAY_OF_OBJECTS
 from runs.ingest.normalize import InvalidField
 
 

@@ -21,7 +21,7 @@ from datasets.models import ComparativeExperiment
 from datasets.selectors import examples_at
 from datasets.versions import resolve_as_of
 from runs.api.auth import limit_to_scope
-from runs.api.langsmith_views import runs_with_children
+from runs.api.run_query_views import runs_with_children
 from runs.models import TENANT_ID, Feedback, Project, Run
 
 

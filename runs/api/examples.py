@@ -191,7 +191,7 @@ def _projects() -> dict[str, Any]:
 
 def _session() -> dict[str, Any]:
     # Shaped by the sessions view's own function, so the example keeps its keys.
-    from runs.api.langsmith_views import _project_dict
+    from runs.api.session_views import _project_dict
 
     counts = {
         "run_count": 21,

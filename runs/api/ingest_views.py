@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 import agentspy
 from runs.access import Access, access_of
-from runs.api.langsmith_views import runs_with_children
 from runs.api.parsers import BatchJSONParser, MultipartRunsParser, SingleRunJSONParser
+from runs.api.run_query_views import runs_with_children
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import django_filters
 from django.conf import settings
+from drf_spectacular.plumbing import build_array_type, build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
@@ -165,3 +167,7 @@ def postprocess(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict:
             if path.endswith("/export/runs"):
                 _export(operation)
     return result
+
+
+# A JSON array of objects, for routes that answer LangSmith's bare lists.
+ARRAY_OF_OBJECTS = build_array_type(build_basic_type(OpenApiTypes.OBJECT))

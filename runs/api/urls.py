@@ -3,7 +3,14 @@
 from django.urls import path
 
 from agentspy import health
-from runs.api import dashboard_views, export_views, ingest_views, langsmith_views
+from runs.api import (
+    dashboard_views,
+    export_views,
+    feedback_views,
+    ingest_views,
+    run_query_views,
+    session_views,
+)
 from runs.api import schema as _schema  # noqa: F401 - registers OpenAPI extensions
 from runs.api.help_pages import with_help
 from runs.api.root import ApiRootView
@@ -57,13 +64,13 @@ urlpatterns = [
         dashboard_views.ProjectsView.as_view(),
         name="dashboard-projects",
     ),
-    path("sessions", langsmith_views.SessionListView.as_view(), name="sessions"),
+    path("sessions", session_views.SessionListView.as_view(), name="sessions"),
     path(
         "sessions/<uuid:pk>",
-        langsmith_views.SessionDetailView.as_view(),
+        session_views.SessionDetailView.as_view(),
         name="session-detail",
     ),
-    path("runs/query", langsmith_views.RunsQueryView.as_view(), name="runs-query"),
+    path("runs/query", run_query_views.RunsQueryView.as_view(), name="runs-query"),
     path("runs/<uuid:run_id>/share", share.ShareV1View.as_view(), name="run-share"),
     path("public/<uuid:token>/run", share.PublicRunV1View.as_view(), name="public-run"),
     path(
@@ -76,10 +83,10 @@ urlpatterns = [
         share.PublicRunsQueryV1View.as_view(),
         name="public-runs-query",
     ),
-    path("feedback", langsmith_views.FeedbackListView.as_view(), name="feedback"),
+    path("feedback", feedback_views.FeedbackListView.as_view(), name="feedback"),
     path(
         "feedback/<uuid:pk>",
-        langsmith_views.FeedbackDetailView.as_view(),
+        feedback_views.FeedbackDetailView.as_view(),
         name="feedback-detail",
     ),
     path("export/runs", export_views.ExportRunsView.as_view(), name="export-runs"),

@@ -21,7 +21,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from runs.api.langsmith_views import decode_cursor, encode_cursor
+from runs.api.run_query_views import decode_cursor, encode_cursor
 from runs.api.v2.fields import SELECT_FIELDS
 
 MAX_PAGE_SIZE = 1000

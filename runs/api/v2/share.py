@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from runs import sharing
 from runs.api.auth import limit_to_scope
 from runs.api.dashboard_views import validated
-from runs.api.langsmith_views import runs_with_children
+from runs.api.run_query_views import runs_with_children
 from runs.api.v2 import pages
 from runs.api.v2.fields import only_needed, runs_v2
 from runs.models import Run, SharedTrace

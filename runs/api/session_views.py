@@ -1,57 +1,32 @@
-"""The read half of the LangSmith API: sessions, ``POST /runs/query``, feedback.
-
-Shapes follow docs/langsmith-protocol.md §6, so ``langsmith.Client`` reads,
-lists and deletes through these routes.
-"""
+"""LangSmith projects ("sessions"): list, create, read, update, delete."""
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
 from typing import Any
 
-import orjson
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
-from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from runs.access import EVERYTHING, access_of
-from runs.api import links
 from runs.api.auth import limit_to_scope, project_scope
 from runs.api.dashboard_views import params_of, validated
+from runs.api.openapi import ARRAY_OF_OBJECTS
 from runs.api.serializers import (
-    FeedbackParams,
-    FeedbackPatch,
-    RunsQueryInput,
     SessionInput,
     SessionParams,
     SessionPatch,
-    feedback_to_dict,
     project_to_dict,
-    run_to_dict,
-    with_trace_totals,
 )
-from runs.feedback import save_feedback
-from runs.ingest.normalize import InvalidField
-from runs.ingest.service import feedback_from_payload
 from runs.models import Attachment, Feedback, Project, Run
 from runs.query.feedback_stats import experiment_stats, feedback_stats
-from runs.query.newest import newest_first
-from runs.query.roots import trace_aggregates
-from runs.query.run_query import query_runs
 from runs.query.stats import project_counts
-
-ARRAY_OF_OBJECTS = build_array_type(build_basic_type(OpenApiTypes.OBJECT))
 
 
 def _project_dict(project: Project, counts: dict[str, Any] | None) -> dict[str, Any]:
@@ -65,9 +40,11 @@ def _project_dict(project: Project, counts: dict[str, Any] | None) -> dict[str, 
         prompt_tokens=counts.get("prompt_tokens", 0),
         completion_tokens=counts.get("completion_tokens", 0),
         total_tokens=counts.get("total_tokens", 0),
-        prompt_cost=counts.get("prompt_cost", 0.0),
-        completion_cost=counts.get("completion_cost", 0.0),
-        total_cost=counts.get("total_cost", 0.0),
+        # Null when nothing was priced (no LLM run, or only unpriced ones),
+        # as a trace's total is: never a made-up $0.
+        prompt_cost=counts.get("prompt_cost") or None,
+        completion_cost=counts.get("completion_cost") or None,
+        total_cost=counts.get("total_cost") or None,
         unpriced_runs=counts.get("unpriced_runs", 0),
         feedback_stats=None,
     )
@@ -285,207 +262,4 @@ class SessionDetailView(GenericAPIView):
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
         project = self.get_object()
         delete_project_runs(project)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def encode_cursor(start_time: datetime, run_id: uuid.UUID) -> str:
-    raw = orjson.dumps([start_time.isoformat(), str(run_id)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        start, run_id = orjson.loads(raw)
-        return datetime.fromisoformat(start), uuid.UUID(run_id)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise ValidationError({"cursor": "Not a cursor this server issued."}) from None
-
-
-def runs_with_children(
-    runs: list[Run], request: Request | None = None, visible: QuerySet | None = None
-) -> list[dict[str, Any]]:
-    """LangSmith run objects with ``child_run_ids`` (those the caller sees).
-
-    With the request, children are those its access sees, and links are made
-    for the client that asked: ``app_path`` for the SDK's ``Run.url`` and
-    ``s3_urls`` for its attachments. ``visible`` (the runs a share token
-    opens) narrows the children further.
-    """
-    access = access_of(request) if request is not None else EVERYTHING
-    children: dict[uuid.UUID, list[str]] = {run.id: [] for run in runs}
-    pairs = (
-        access.runs(visible)
-        .filter(parent_id__in=list(children))
-        .order_by("dotted_order")
-        .values_list("parent_id", "id")
-    )
-    for parent_id, child_id in pairs:
-        children[parent_id].append(str(child_id))
-    totals = trace_aggregates(
-        [run.trace_id for run in runs if run.parent_id is None], access.runs(visible)
-    )
-    rows = []
-    for run in runs:
-        row = run_to_dict(run, child_run_ids=children[run.id])
-        if run.parent_id is None:
-            with_trace_totals(row, totals.get(run.trace_id))
-        rows.append(row)
-    if request is not None:
-        attachments = links.s3_urls(request, list(children))
-        for run, body in zip(runs, rows, strict=True):
-            body["app_path"] = links.sdk_app_path(request, body["app_path"])
-            body["s3_urls"] = attachments.get(run.id, {})
-    return rows
-
-
-def _indexed(data: dict[str, Any]) -> bool:
-    """Whether an index already serves this query newest first (else a recent
-    window is read first: ``runs.query.newest``)."""
-    narrowing = ("session", "session_id", "id", "trace", "parent_run")
-    return any(data.get(k) for k in narrowing) or data.get("is_root") is True
-
-
-class RunsQueryView(GenericAPIView):
-    queryset = Run.objects.all()
-    pagination_class = None
-    # A read answered through POST: read-only keys may call it.
-    read_only_safe = True
-
-    @extend_schema(
-        summary="Query runs (LangSmith list_runs), newest first, cursor paging",
-        request=RunsQueryInput,
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    def post(self, request: Request) -> Response:
-        data = validated(RunsQueryInput, request.data)
-        queryset = query_runs(limit_to_scope(request, Run.objects.all()), data)
-        start = None
-        if "cursor" in data:
-            start, run_id = decode_cursor(data["cursor"])
-            queryset = queryset.filter(
-                Q(start_time__lt=start) | Q(start_time=start, id__lt=run_id)
-            )
-        limit = data["limit"]
-        if _indexed(data):
-            page = list(queryset[: limit + 1])
-        else:
-            page = newest_first(queryset, limit + 1, before=start)
-        more = len(page) > limit
-        page = page[:limit]
-        next_cursor = (
-            encode_cursor(page[-1].start_time, page[-1].id) if more and page else None
-        )
-        return Response(
-            {
-                "runs": runs_with_children(page, request),
-                "cursors": {"next": next_cursor},
-            }
-        )
-
-
-def _visible_feedback(request: Request) -> QuerySet:
-    return access_of(request).feedback()
-
-
-def _feedback_or_404(request: Request, pk: uuid.UUID) -> Feedback:
-    feedback = _visible_feedback(request).filter(id=pk).first()
-    if feedback is None:
-        raise Http404("No such feedback.")
-    return feedback
-
-
-class FeedbackListView(GenericAPIView):
-    queryset = Feedback.objects.all()
-    pagination_class = None
-
-    @extend_schema(
-        operation_id="feedback_list",
-        summary="List feedback (run= filter, offset paging)",
-        parameters=params_of(FeedbackParams),
-        responses={200: ARRAY_OF_OBJECTS},
-    )
-    def get(self, request: Request) -> Response:
-        params = validated(FeedbackParams, request.query_params)
-        feedback = _visible_feedback(request).order_by("-created_at", "id")
-        if params.get("run"):
-            feedback = feedback.filter(run_id__in=params["run"])
-        if params.get("key"):
-            feedback = feedback.filter(key__in=params["key"])
-        if params.get("session"):
-            feedback = feedback.filter(session_id__in=params["session"])
-        if "comparative_experiment_id" in params:
-            feedback = feedback.filter(
-                comparative_experiment_id=params["comparative_experiment_id"]
-            )
-        if "level" in params:
-            feedback = feedback.filter(run_id__isnull=params["level"] == "session")
-        offset, limit = params["offset"], params["limit"]
-        return Response(
-            [feedback_to_dict(f) for f in feedback[offset : offset + limit]]
-        )
-
-    @extend_schema(
-        summary="Create feedback on a run",
-        request=OpenApiTypes.OBJECT,
-        responses={201: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
-    )
-    def post(self, request: Request) -> Response:
-        try:
-            feedback = feedback_from_payload(request.data)
-        except InvalidField as exc:
-            raise ValidationError({exc.field: [exc.message]}) from None
-        access = access_of(request)
-        run = None
-        if feedback.run_id is not None:
-            run = (
-                access.runs()
-                .filter(id=feedback.run_id)
-                .values("trace_id", "project_id")
-                .first()
-            )
-            if run is None and access.scoped:
-                raise Http404("No such run for this key.")
-        if run is not None:
-            feedback.trace_id = feedback.trace_id or run["trace_id"]
-            feedback.session_id = feedback.session_id or run["project_id"]
-        if access.scoped:
-            feedback.session_id = feedback.session_id or access.project_id
-            if not access.projects().filter(id=feedback.session_id).exists():
-                raise Http404("No such project for this key.")
-        try:
-            save_feedback(feedback, run)
-        except IntegrityError:
-            return Response(
-                {"detail": f"Feedback {feedback.id} already exists."},
-                status=status.HTTP_409_CONFLICT,
-            )
-        return Response(feedback_to_dict(feedback), status=status.HTTP_201_CREATED)
-
-
-class FeedbackDetailView(GenericAPIView):
-    queryset = Feedback.objects.all()
-    pagination_class = None
-
-    @extend_schema(summary="Read feedback", responses={200: OpenApiTypes.OBJECT})
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        return Response(feedback_to_dict(_feedback_or_404(request, pk)))
-
-    @extend_schema(
-        summary="Update feedback (only the given keys)",
-        request=FeedbackPatch,
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
-        feedback = _feedback_or_404(request, pk)
-        data = validated(FeedbackPatch, request.data)
-        for key, value in data.items():
-            setattr(feedback, "source" if key == "feedback_source" else key, value)
-        feedback.modified_at = timezone.now()
-        feedback.save()
-        return Response(feedback_to_dict(feedback))
-
-    @extend_schema(summary="Delete feedback", responses={204: None})
-    def delete(self, request: Request, pk: uuid.UUID) -> Response:
-        _feedback_or_404(request, pk).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
