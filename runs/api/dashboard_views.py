@@ -29,6 +29,7 @@ from runs.models import Project, Run
 from runs.query import stats, trees
 from runs.query.filters import RunFilter, StatsFilter, apply_ordering
 from runs.query.roots import root_runs
+from runs.query.scope import StatsScope
 
 
 def validated(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
@@ -121,13 +122,16 @@ class StatsSummaryView(GenericAPIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
+        return Response(stats.summary(self.scope(request)))
+
+    def scope(self, request: Request) -> StatsScope:
+        """The projects (the caller's, narrowed by the filters) and time range."""
         filterset = StatsFilter(request.query_params, queryset=Run.objects.none())
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        scope = filterset.stats_scope(
+        return filterset.stats_scope(
             limit_to_scope(request, Project.objects.all(), field="name")
         )
-        return Response(stats.summary(scope))
 
 
 class StatsCostView(StatsSummaryView):
@@ -137,13 +141,7 @@ class StatsCostView(StatsSummaryView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
-        filterset = StatsFilter(request.query_params, queryset=Run.objects.none())
-        if not filterset.is_valid():
-            raise ValidationError(filterset.errors)
-        scope = filterset.stats_scope(
-            limit_to_scope(request, Project.objects.all(), field="name")
-        )
-        return Response(stats.cost_summary(scope))
+        return Response(stats.cost_summary(self.scope(request)))
 
 
 class ProjectsView(GenericAPIView):
