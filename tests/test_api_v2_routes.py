@@ -167,3 +167,33 @@ def test_shares_and_public_reads_in_process(client, api_prefix):
         send(client, "delete", f"{api_prefix}/runs/{root.id}/share").status_code == 204
     )
     assert not SharedTrace.objects.exists()
+
+
+def test_costs_come_back_selected_and_totalled_per_trace(client):
+    project = ProjectFactory(name="priced")
+    root = RunFactory(project=project, name="agent")
+    RunFactory(
+        project=project,
+        parent=root,
+        run_type="llm",
+        prompt_cost=0.002,
+        completion_cost=0.001,
+        total_cost=0.003,
+    )
+    RunFactory(project=project, parent=root, run_type="llm", total_cost=0.004)
+    query = "selects=TOTAL_COST&selects=PROMPT_COST&selects=COMPLETION_COST"
+    llm = root.children.filter(prompt_cost=0.002).get()
+    body = client.get(f"/api/v2/runs/{llm.id}?project_id={project.id}&{query}").json()
+    assert (body["prompt_cost"], body["completion_cost"], body["total_cost"]) == (
+        0.002,
+        0.001,
+        0.003,
+    )
+    traces = send(
+        client,
+        "post",
+        "/api/v2/traces/query",
+        {"project_id": str(project.id), "selects": ["NAME"]},
+    ).json()
+    [item] = traces["items"]
+    assert item["trace_aggregates"]["total_cost"] == pytest.approx(0.007)

@@ -236,9 +236,12 @@ def _value(select: str, run: Run, ctx: Context) -> tuple[str, Any]:
             | "TOTAL_TOKENS"
             | "PROMPT_TOKENS"
             | "COMPLETION_TOKENS"
+            | "TOTAL_COST"
+            | "PROMPT_COST"
+            | "COMPLETION_COST"
         ):
             return select.lower(), getattr(run, select.lower())
-    # Costs, token details, datasets, queues, users: not recorded here.
+    # Token and cost details, datasets, queues, users: not recorded here.
     return select.lower(), None
 
 

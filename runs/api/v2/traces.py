@@ -55,12 +55,17 @@ def aggregates(
     rows = (
         visible.filter(trace_id__in=trace_ids)
         .values("trace_id")
-        .annotate(tokens=Sum("total_tokens"), first_token=Min("first_token_time"))
+        .annotate(
+            tokens=Sum("total_tokens"),
+            cost=Sum("total_cost"),
+            first_token=Min("first_token_time"),
+        )
     )
     return {
         row["trace_id"]: {
             "total_tokens": row["tokens"] or 0,
-            "total_cost": None,
+            # Null when no run of the trace was priced, as a root's total is.
+            "total_cost": row["cost"],
             "first_token_time": row["first_token"].isoformat()
             if row["first_token"]
             else None,
