@@ -20,6 +20,7 @@ urlpatterns = [
         name="run_json",
     ),
     path("projects", views.projects, name="projects"),
+    path("compare", views.compare, name="compare"),
     path("threads", views.threads, name="threads"),
     # Any character may be in a thread id, "/" included (sent as %2F).
     path("threads/<path:thread_id>", views.thread, name="thread"),

@@ -2,6 +2,7 @@
 
 from dashboard.views import feedback
 from dashboard.views.attachments import attachment
+from dashboard.views.compare import compare
 from dashboard.views.overview import overview
 from dashboard.views.projects import projects
 from dashboard.views.shared import (
@@ -19,6 +20,7 @@ from dashboard.views.users import user, users
 
 __all__ = [
     "attachment",
+    "compare",
     "langsmith_project",
     "langsmith_run",
     "share",
