@@ -20,14 +20,22 @@
       : n + " selected" + (n === 2 ? "" : " (compare needs exactly two)");
   }
 
+  // Ids in the order they were ticked: the first one ticked is A.
+  var order = [];
+
   document.addEventListener("change", function (event) {
-    if (event.target.matches && event.target.matches('input[name="trace_ids"]')) refresh();
+    var box = event.target;
+    if (!(box.matches && box.matches('input[name="trace_ids"]'))) return;
+    order = order.filter(function (id) { return id !== box.value; });
+    if (box.checked) order.push(box.value);
+    refresh();
   });
 
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("#compare-picked");
     if (!button) return;
-    var ids = picked().map(function (box) { return box.value; });
+    var ticked = picked().map(function (box) { return box.value; });
+    var ids = order.filter(function (id) { return ticked.indexOf(id) >= 0; });
     if (ids.length !== 2) return;
     window.location.assign(
       button.getAttribute("data-compare-url") + "?traces=" + encodeURIComponent(ids.join(","))
