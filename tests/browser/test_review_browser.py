@@ -60,6 +60,7 @@ def test_two_traces_picked_in_the_table_are_compared(web, shop):
     boxes.nth(2).check()  # the oldest: trace 0
     boxes.nth(1).check()  # trace 1
     assert page.locator("#pick-count").inner_text() == "2 selected"
+    web.shot("traces-picked")
     compare.click()
     page.wait_for_url("**/compare?traces=*")
     names = page.locator("#compare-table td.name a").all_inner_texts()
