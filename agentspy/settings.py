@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "dashboard",
     "mcpserver",
     "alerts",
+    "review",
 ]
 
 MIDDLEWARE = [

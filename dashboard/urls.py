@@ -20,6 +20,15 @@ urlpatterns = [
         name="run_json",
     ),
     path("projects", views.projects, name="projects"),
+    path("compare", views.compare, name="compare"),
+    path("queues", views.queues, name="queues"),
+    path("queues/add", views.queue_add, name="queue_add"),
+    path("queues/<int:pk>", views.queue, name="queue"),
+    path(
+        "queues/<int:pk>/items/<int:item_pk>/feedback",
+        views.queue_feedback,
+        name="queue_feedback",
+    ),
     path("threads", views.threads, name="threads"),
     # Any character may be in a thread id, "/" included (sent as %2F).
     path("threads/<path:thread_id>", views.thread, name="thread"),

@@ -2,8 +2,10 @@
 
 from dashboard.views import feedback
 from dashboard.views.attachments import attachment
+from dashboard.views.compare import compare
 from dashboard.views.overview import overview
 from dashboard.views.projects import projects
+from dashboard.views.queues import queue, queue_add, queue_feedback, queues
 from dashboard.views.shared import (
     langsmith_project,
     langsmith_run,
@@ -19,6 +21,7 @@ from dashboard.views.users import user, users
 
 __all__ = [
     "attachment",
+    "compare",
     "langsmith_project",
     "langsmith_run",
     "share",
@@ -28,6 +31,10 @@ __all__ = [
     "feedback",
     "overview",
     "projects",
+    "queue",
+    "queue_add",
+    "queue_feedback",
+    "queues",
     "run_json",
     "run_panel",
     "thread",

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from dashboard.views.common import dashboard_view, page
+from dashboard.views.common import dashboard_view, limit_to_project, page
 from runs.feedback import (
     ANONYMOUS,
     app_source,
@@ -63,7 +63,7 @@ def _back(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(target if safe and target else "/")
 
 
-def _refuse(request: HttpRequest, errors: dict[str, str]) -> HttpResponse:
+def refuse(request: HttpRequest, errors: dict[str, str]) -> HttpResponse:
     context = {"errors": errors, "next": request.POST.get("next", "")}
     return page(request, "dashboard/feedback_error.html", context, status=400)
 
@@ -88,24 +88,29 @@ def _comment(raw: str, errors: dict[str, str]) -> str | None:
     return raw.strip() or None
 
 
-@require_POST
-@dashboard_view
-def create(request: HttpRequest) -> HttpResponse:
+def record_feedback(request: HttpRequest, run_id_text: str) -> dict[str, str]:
+    """Save the feedback this POST describes (key, score, comment) on the run,
+    authored by the visitor; the errors, empty when it was saved.
+
+    The one write path of the page's feedback: the thumbs, the score form and
+    the annotation queues all come through here.
+    """
     errors: dict[str, str] = {}
     try:
-        run_id = uuid.UUID(request.POST.get("run_id", ""))
+        run_id = uuid.UUID(run_id_text)
     except ValueError:
-        return _refuse(request, {"run_id": "Not a run id."})
-    run = Run.objects.filter(id=run_id).values("trace_id", "project_id").first()
+        return {"run_id": "Not a run id."}
+    runs = limit_to_project(request, Run.objects.filter(id=run_id))
+    run = runs.values("trace_id", "project_id").first()
     if run is None:
-        return _refuse(request, {"run_id": "No such run."})
+        return {"run_id": "No such run."}
     key = request.POST.get("key", "").strip()
     if not key:
         errors["key"] = "A feedback key is required."
     score = _score(request.POST.get("score", ""), errors)
     comment = _comment(request.POST.get("comment", ""), errors)
     if errors:
-        return _refuse(request, errors)
+        return errors
     user_id, user_name = author(request)
     payload: dict[str, Any] = {
         "run_id": str(run_id),
@@ -117,9 +122,16 @@ def create(request: HttpRequest) -> HttpResponse:
     try:
         feedback = feedback_from_payload(payload)
     except InvalidField as exc:  # pragma: no cover - the form checked each field
-        return _refuse(request, {exc.field: exc.message})
+        return {exc.field: exc.message}
     save_feedback(feedback, run)
-    return _back(request)
+    return {}
+
+
+@require_POST
+@dashboard_view
+def create(request: HttpRequest) -> HttpResponse:
+    errors = record_feedback(request, request.POST.get("run_id", ""))
+    return refuse(request, errors) if errors else _back(request)
 
 
 def _own(request: HttpRequest, pk: uuid.UUID) -> Feedback | None:
@@ -132,12 +144,12 @@ def _own(request: HttpRequest, pk: uuid.UUID) -> Feedback | None:
 def edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     feedback = _own(request, pk)
     if feedback is None:
-        return _refuse(request, {"feedback": "Only its author may change it."})
+        return refuse(request, {"feedback": "Only its author may change it."})
     errors: dict[str, str] = {}
     score = _score(request.POST.get("score", ""), errors)
     comment = _comment(request.POST.get("comment", ""), errors)
     if errors:
-        return _refuse(request, errors)
+        return refuse(request, errors)
     update_feedback(feedback, score=score, comment=comment)
     return _back(request)
 
@@ -147,6 +159,6 @@ def edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 def delete(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     feedback = _own(request, pk)
     if feedback is None:
-        return _refuse(request, {"feedback": "Only its author may delete it."})
+        return refuse(request, {"feedback": "Only its author may delete it."})
     feedback.delete()
     return _back(request)
