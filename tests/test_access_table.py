@@ -40,6 +40,11 @@ JSON = "application/json"
 # Routes an API key does not open: pages need a Django login when
 # REQUIRE_AUTH is on (checked below), and the rest carry no project data.
 NOT_KEY_ROUTES = {
+    "dashboard:compare": "page: Django login",
+    "dashboard:queues": "page: Django login",
+    "dashboard:queue": "page: Django login",
+    "dashboard:queue_add": "page: Django login",
+    "dashboard:queue_feedback": "page: Django login",
     "dashboard:overview": "page: Django login",
     "dashboard:traces": "page: Django login",
     "dashboard:trace": "page: Django login",
