@@ -24,7 +24,7 @@ def procfile() -> dict[str, list[str]]:
 )
 def test_procfile_lines_parse_as_their_commands(process, app, command):
     words = procfile()[process]
-    assert words[:3] == ["python", "manage.py", command]
+    assert words[:3] == [".venv/bin/python", "manage.py", command]
     parser = load_command_class(app, command).create_parser("manage.py", command)
     parser.parse_args(words[3:])
 
