@@ -20,9 +20,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from runs.ingest.extract import Usage
 from runs.ingest.normalize import segment
-from runs.ingest.store import upsert_runs
+from runs.ingest.store import update_trace_costs, upsert_runs
 from runs.models import Project
+from runs.pricing.cost import price_usage
 from runs.query import rollups
 
 PROJECTS = [
@@ -312,6 +314,20 @@ class Command(BaseCommand):
     def _write(self, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0
+        for row in rows:
+            _price(row)
         with transaction.atomic():
             upsert_runs(rows)
+            update_trace_costs({row["trace_id"] for row in rows})
         return len(rows)
+
+
+def _price(row: dict[str, Any]) -> None:
+    """Price a seeded LLM call as ingestion would, so demo stores show costs."""
+    if row.get("run_type") != "llm" or not row.get("model_name"):
+        return
+    usage = Usage(row["prompt_tokens"], row["completion_tokens"], row["total_tokens"])
+    cost = price_usage(usage, row["model_name"], row.get("model_provider") or "")
+    if cost is not None:
+        row["prompt_cost"], row["completion_cost"], row["total_cost"] = cost[:3]
+        row["price_source"] = cost.source
