@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -26,12 +28,20 @@ def _json(result: Any) -> Any:
     return orjson.loads(result.content[0].text)
 
 
-def _client(url: str, key: str | None = None, mode: str = "auto") -> Client:
+@asynccontextmanager
+async def _client(
+    url: str, key: str | None = None, mode: str = "auto"
+) -> AsyncIterator[Client]:
+    """The official client over HTTP, with our key header.
+
+    The transport leaves an HTTP client it was given open, so it is closed
+    here (an open one warns later, in whatever test collects it).
+    """
     headers = {"x-api-key": key} if key else None
-    transport = streamable_http_client(
-        f"{url}/mcp", http_client=create_mcp_http_client(headers=headers)
-    )
-    return Client(transport, mode=mode)
+    async with create_mcp_http_client(headers=headers) as http:
+        transport = streamable_http_client(f"{url}/mcp", http_client=http)
+        async with Client(transport, mode=mode) as client:
+            yield client
 
 
 async def _session(url: str, key: str | None = None, mode: str = "auto") -> dict:
