@@ -153,3 +153,15 @@ def test_viewers_are_never_staff(auth):
     make_viewer(user)
     user.refresh_from_db()
     assert (user.is_staff, user.is_superuser) == (False, False)
+
+
+def test_a_viewer_limited_to_a_project_cannot_share_another_projects_trace(auth):
+    from runs.models import SharedTrace
+
+    theirs = RunFactory(name="theirs", project=ProjectFactory(name="team-b"))
+    SharedTrace.objects.create(trace_id=theirs.trace_id, project_id=theirs.project_id)
+    mine_project = ProjectFactory(name="team-a")
+    client = signed_in(create_viewer(username="bo", project=mine_project).user)
+    assert client.post(f"/traces/{theirs.trace_id}/share").status_code == 404
+    assert client.post(f"/traces/{theirs.trace_id}/unshare").status_code == 404
+    assert SharedTrace.objects.filter(trace_id=theirs.trace_id).count() == 1

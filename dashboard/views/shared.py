@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from dashboard.views.common import dashboard_view
+from dashboard.views.common import dashboard_view, limit_to_project
 from dashboard.views.trace import flatten, panel_context
 from runs import sharing
 from runs.api import links
@@ -91,7 +91,8 @@ def shared_run_panel(
 @require_POST
 @dashboard_view
 def share(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
-    run = Run.objects.filter(trace_id=trace_id).order_by("start_time").first()
+    runs = limit_to_project(request, Run.objects.filter(trace_id=trace_id))
+    run = runs.order_by("start_time").first()
     if run is None:
         raise Http404("No such trace.")
     sharing.share_trace(run)
@@ -101,6 +102,9 @@ def share(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
 @require_POST
 @dashboard_view
 def unshare(request: HttpRequest, trace_id: uuid.UUID) -> HttpResponse:
+    # A visitor limited to one project unshares only that project's traces.
+    if not limit_to_project(request, Run.objects.filter(trace_id=trace_id)).exists():
+        raise Http404("No such trace.")
     sharing.unshare_trace(trace_id)
     return redirect(reverse("dashboard:trace", args=[trace_id]))
 
