@@ -64,7 +64,7 @@ def latency_series(
     latency of the histogram bucket holding its rank, within about 12%.
     """
     rows = (
-        rollups.rows(scope)
+        rollups.rows(scope, by_hour=bucket == "hour")
         .filter(is_root=True, latency_bucket__isnull=False)
         .values_list("hour", "latency_bucket")
         .annotate(n=Sum("runs"), total=Sum("latency_ms"))
@@ -86,7 +86,8 @@ def latency_series(
                 "time": at.isoformat(),
                 "p50": rollups.histogram_percentile(histogram, 50),
                 "p95": rollups.histogram_percentile(histogram, 95),
-                "count": sum(n for _, n, _ in histogram if n > 0),
+                # Day rows and the deltas of their day are separate rows.
+                "count": sum(n for _, n, _ in histogram),
             }
         )
         at += step

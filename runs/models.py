@@ -332,15 +332,9 @@ class ApiKey(models.Model):
         return self.revoked_at is None
 
 
-class RunRollup(models.Model):
-    """Hourly run counts for statistics, maintained by database triggers.
+class RollupCounts(models.Model):
+    """The keys and sums of a statistics rollup row, whatever time it spans."""
 
-    Every insert, update and delete of a run appends signed deltas here
-    (migration 0005), so sums over these rows are always exact whatever wrote
-    the run; ``runs.query.rollups.compact`` folds the deltas together.
-    """
-
-    hour = models.DateTimeField()
     project_id = models.UUIDField(null=True, blank=True)
     run_type = models.CharField(max_length=64)
     status = models.CharField(max_length=16)
@@ -363,10 +357,63 @@ class RunRollup(models.Model):
     unpriced_runs = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class RunRollup(RollupCounts):
+    """Hourly run counts for statistics, maintained by database triggers.
+
+    Every insert, update and delete of a run appends signed deltas here
+    (migration 0005), so sums over these rows are always exact whatever wrote
+    the run; ``runs.query.rollups.compact`` folds the deltas together.
+    """
+
+    hour = models.DateTimeField()
+
+    class Meta:
         indexes = [models.Index(fields=["hour"], name="run_rollup_hour")]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H:00} {self.run_type}/{self.status}: {self.runs}"
+
+
+class DailyRollup(RollupCounts):
+    """The folded hourly rollups summed per whole UTC day (migration 0020).
+
+    ``runs.query.rollups.compact`` adds the deltas it folds into the hourly
+    rows to these in the same transaction, so a day here always equals the sum
+    of that day's folded hourly rows: a month's summary reads a few thousand
+    day rows instead of tens of thousands of hourly ones.
+    """
+
+    day = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="daily_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.run_type}/{self.status}: {self.runs}"
+
+
+class RollupSpan(RollupCounts):
+    """Hourly and daily rollup rows as one relation (a view, migration 0020).
+
+    Day rows carry their day's start as ``hour``, ``is_day`` and id 0, so
+    ``runs.query.rollups.rows`` can pick, in one statement (one snapshot),
+    whole days from the daily rows and the edges from the hourly ones.
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    hour = models.DateTimeField()
+    is_day = models.BooleanField()
+
+    class Meta:
+        managed = False
+        db_table = "runs_rollupspan"
+
+    def __str__(self) -> str:
+        span = f"{self.hour:%Y-%m-%d}" if self.is_day else f"{self.hour:%Y-%m-%d %H:00}"
+        return f"{span} {self.run_type}/{self.status}: {self.runs}"
 
 
 class ModelPrice(models.Model):

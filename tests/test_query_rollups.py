@@ -194,8 +194,10 @@ def test_rollups_count_runs_per_model_through_updates_and_deletes():
 
 
 def test_migration_recount_gives_the_sums_the_triggers_kept():
-    # The recount of the newest rollup migration (0012: with costs).
+    # The recount of the newest rollup migration (0012: with costs), then the
+    # daily rows of the recounted rows (0020).
     recount = import_module("runs.migrations.0012_run_cost")
+    daily = import_module("runs.migrations.0020_daily_rollups")
     project = ProjectFactory(name="p")
     for i, ms in enumerate([80, 120, 3000]):
         root = RunFactory(
@@ -220,7 +222,9 @@ def test_migration_recount_gives_the_sums_the_triggers_kept():
     )
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM runs_runrollup")
+        cursor.execute("DELETE FROM runs_dailyrollup")
         cursor.execute(recount.recount_sql(parts))
+        cursor.execute(daily.days_sql(connection.vendor))
     assert rollups.pending_deltas() == 0
     assert (summary(StatsScope()), model_breakdown(StatsScope())) == before
 

@@ -15,40 +15,51 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from runs.models import RunRollup
+from runs.models import DailyRollup, RollupSpan, RunRollup
 from runs.query.scope import StatsScope
 
 COMPACT_ABOVE = 20_000
-_KEYS = "hour, project_id, run_type, status, is_root, latency_bucket, model_name"
+_DAY_KEYS = "project_id, run_type, status, is_root, latency_bucket, model_name"
+_KEYS = f"hour, {_DAY_KEYS}"
 _SUMS = (
     "runs, prompt_tokens, completion_tokens, total_tokens, latency_ms, "
     "prompt_cost, completion_cost, total_cost, unpriced_runs"
 )
-_FOLD = (
-    "sum(runs), sum(prompt_tokens), sum(completion_tokens), sum(total_tokens), "
-    "sum(latency_ms), sum(prompt_cost), sum(completion_cost), sum(total_cost), "
-    "sum(unpriced_runs)"
-)
+_FOLD = ", ".join(f"sum({column})" for column in _SUMS.split(", "))
 # A key whose sums all came back to zero is dropped (cost sums are floats:
 # a key whose runs are gone may keep a rounding residue, harmlessly).
 _KEEP = "sum(runs) <> 0 OR sum(total_tokens) <> 0 OR sum(unpriced_runs) <> 0"
+# The UTC day of an hourly row (SQLite stores "YYYY-MM-DD HH:00:00" text).
+_DAY = {
+    "sqlite": "substr(hour, 1, 10) || ' 00:00:00'",
+    "postgresql": "date_trunc('day', hour, 'UTC')",
+}
 
 
 def floor_hour(value: datetime) -> datetime:
     return value.replace(minute=0, second=0, microsecond=0)
 
 
+def floor_day(value: datetime) -> datetime:
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def compact() -> None:
-    """Fold the delta rows into one row per key (dropping keys that sum to 0).
+    """Fold the delta rows into one row per key (dropping keys that sum to 0),
+    and add the same deltas to the daily rows, in one transaction.
 
     Folded rows take ids below every existing one (zero and negative), while
     the triggers' deltas take the sequence's positive ids: the number of deltas
     still to fold is then two primary-key probes away (``pending_deltas``), in
-    any process, with no state kept between requests.
+    any process, with no state kept between requests. The daily rows are the
+    folded hourly rows summed per day, before and after (``DailyRollup``).
     """
     table = RunRollup._meta.db_table
+    days = DailyRollup._meta.db_table
+    day = _DAY[connection.vendor]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One statement, one snapshot: exactly the rows deleted are summed.
@@ -63,7 +74,14 @@ def compact() -> None:
                 return
             cursor.execute(
                 f"WITH base AS (SELECT least(min(id), 1) AS id FROM {table}), "
-                f"moved AS (DELETE FROM {table} RETURNING {_KEYS}, {_SUMS}) "
+                f"moved AS (DELETE FROM {table} RETURNING id, {_KEYS}, {_SUMS}), "
+                f"old_days AS (DELETE FROM {days} "
+                f"RETURNING day, {_DAY_KEYS}, {_SUMS}), "
+                f"new_days AS (INSERT INTO {days} (day, {_DAY_KEYS}, {_SUMS}) "
+                f"SELECT day, {_DAY_KEYS}, {_FOLD} FROM ("
+                f"SELECT {day} AS day, {_DAY_KEYS}, {_SUMS} FROM moved WHERE id > 0 "
+                f"UNION ALL SELECT * FROM old_days) AS changed "
+                f"GROUP BY day, {_DAY_KEYS} HAVING {_KEEP}) "
                 f"INSERT INTO {table} (id, {_KEYS}, {_SUMS}) "
                 f"SELECT (SELECT id FROM base) - row_number() OVER (), * FROM ("
                 f"SELECT {_KEYS}, {_FOLD} FROM moved GROUP BY {_KEYS} "
@@ -76,6 +94,18 @@ def compact() -> None:
         if top is None or top <= 0:  # no deltas: already one row per key
             return
         base = min(low, 1)
+        cursor.execute(f"SELECT max(id) FROM {days}")
+        last_day_row = cursor.fetchone()[0] or 0
+        cursor.execute(
+            f"INSERT INTO {days} (day, {_DAY_KEYS}, {_SUMS}) "
+            f"SELECT day, {_DAY_KEYS}, {_FOLD} FROM ("
+            f"SELECT {day} AS day, {_DAY_KEYS}, {_SUMS} FROM {table} "
+            f"WHERE id BETWEEN 1 AND %s "
+            f"UNION ALL SELECT day, {_DAY_KEYS}, {_SUMS} FROM {days} WHERE id <= %s) "
+            f"GROUP BY day, {_DAY_KEYS} HAVING {_KEEP}",
+            [top, last_day_row],
+        )
+        cursor.execute(f"DELETE FROM {days} WHERE id <= %s", [last_day_row])
         cursor.execute(
             f"INSERT INTO {table} (id, {_KEYS}, {_SUMS}) "
             f"SELECT %s - row_number() OVER (), * FROM ("
@@ -109,16 +139,62 @@ def compact_if_needed() -> None:
         compact()
 
 
-def rows(scope: StatsScope) -> QuerySet:
-    """The rollup rows of the hours and projects ``scope`` covers."""
-    qs = RunRollup.objects.all()
+def series_unit(start: datetime, end: datetime) -> str:
+    """The time series' bucket for a range: hours up to two days, then days."""
+    return "hour" if end - start <= timedelta(days=2) else "day"
+
+
+def whole_days(
+    start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime | None, datetime] | None:
+    """The first and last start of the UTC days a range covers whole (the
+    first None: from the beginning), or None if it covers none.
+
+    Only days that ended before yesterday count: the last day and a bit stay
+    hourly, so "the last 24 hours" never needs a day split.
+    """
+    last = floor_day(now) - timedelta(days=2)
+    if end is not None:
+        # A range holds the hours starting up to ``end``: a whole day's last
+        # hour starts 23 hours after the day.
+        last = min(last, floor_day(end - timedelta(hours=23)))
+    first = None
+    if start is not None:
+        first = floor_day(floor_hour(start))
+        if first < floor_hour(start):
+            first += timedelta(days=1)
+        if first > last:
+            return None
+    return first, last
+
+
+def rows(scope: StatsScope, *, by_hour: bool = False) -> QuerySet:
+    """The rollup rows of the hours and projects ``scope`` covers.
+
+    Rows of whole UTC days come from the daily rollups (their ``hour`` is the
+    day's start), unless ``by_hour``; the edges of the range, the last two
+    days and the deltas not folded yet come from the hourly rows. One query
+    over the ``RollupSpan`` view: sums and groupings work as on ``RunRollup``.
+    """
+    qs = RollupSpan.objects.all()
     if scope.project_ids is not None:
         qs = qs.filter(project_id__in=scope.project_ids)
+    span = Q(is_day=False)
     if scope.start is not None:
-        qs = qs.filter(hour__gte=floor_hour(scope.start))
+        span &= Q(hour__gte=floor_hour(scope.start))
     if scope.end is not None:
-        qs = qs.filter(hour__lte=scope.end)
-    return qs
+        span &= Q(hour__lte=scope.end)
+    days = None if by_hour else whole_days(scope.start, scope.end, timezone.now())
+    if days is None:
+        return qs.filter(span)
+    first, last = days
+    after = last + timedelta(days=1)
+    within = Q(hour__lt=after) if first is None else Q(hour__gte=first, hour__lt=after)
+    # Hourly rows outside the whole days, the hourly deltas inside them (not
+    # in the daily rows yet), and the daily rows of the whole days.
+    return qs.filter(
+        (span & ~within) | (span & within & Q(id__gt=0)) | (Q(is_day=True) & within)
+    )
 
 
 def histogram_percentile(

@@ -25,7 +25,7 @@ RECENT_PROJECTS = 10
 
 
 def _series(hourly: dict[Any, dict[str, Any]], start: Any, end: Any) -> dict[str, Any]:
-    unit = "hour" if end - start <= timedelta(days=2) else "day"
+    unit = rollups.series_unit(start, end)
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
     first = floor_hour(start)
     if unit == "day":
@@ -76,7 +76,11 @@ def summary(scope: StatsScope) -> dict[str, Any]:
     """
     now = timezone.now()
     rollups.compact_if_needed()
-    qs = rollups.rows(scope)
+    # An hourly series needs hourly rows; a daily one reads whole days.
+    by_hour = scope.start is not None and (
+        rollups.series_unit(scope.start, scope.end or now) == "hour"
+    )
+    qs = rollups.rows(scope, by_hour=by_hour)
     groups = (
         qs.values_list("project_id", "run_type", "status", "is_root", "latency_bucket")
         .annotate(
