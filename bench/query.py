@@ -37,6 +37,8 @@ TARGETS_MS = {
     "thread": 300,
 }
 THREADS = 50_000
+# Cases that read the statistics rollups (``--hourly-baseline``).
+ROLLUP_READERS = ("stats summary", "cost summary", "overview page", "projects list")
 LONG_THREAD = 200
 
 
@@ -124,6 +126,12 @@ def main() -> int:
         action="append",
         default=[],
         help="time only the cases whose label contains this text (repeatable)",
+    )
+    parser.add_argument(
+        "--hourly-baseline",
+        action="store_true",
+        help="also time the rollup readers on hourly rows only (no daily "
+        "rollups), alternating with the normal reads, and print the ratio",
     )
     args = parser.parse_args()
     if args.database_url:
@@ -470,6 +478,19 @@ def main() -> int:
             f" {p95:>9.1f} {TARGETS_MS['page']:>6} {verdict}",
             flush=True,
         )
+    from runs.query import rollups
+
+    def hourly_only(call: Callable[[], None]) -> Callable[[], None]:
+        def timed() -> None:
+            whole_days = rollups.whole_days
+            rollups.whole_days = lambda start, end, now: None
+            try:
+                call()
+            finally:
+                rollups.whole_days = whole_days
+
+        return timed
+
     for kind, label, call in cases:
         if args.only and not any(text in label for text in args.only):
             continue
@@ -477,17 +498,31 @@ def main() -> int:
         call()  # warm caches and connections
         # A case far over its target is timed fewer times, to finish the run.
         slow = (time.perf_counter() - began) * 1000 > 10 * TARGETS_MS[kind]
-        samples = []
+        baseline = args.hourly_baseline and any(
+            text in label for text in ROLLUP_READERS
+        )
+        calls = [call, hourly_only(call)] if baseline else [call]
+        samples: list[list[float]] = [[] for _ in calls]
         for _ in range(3 if slow else args.iterations):
-            began = time.perf_counter()
-            call()
-            samples.append((time.perf_counter() - began) * 1000)
-        p50 = statistics.median(samples)
-        p95 = statistics.quantiles(samples, n=20)[18]
+            # Alternating, so both see the same machine.
+            for timed, into in zip(calls, samples, strict=True):
+                began = time.perf_counter()
+                timed()
+                into.append((time.perf_counter() - began) * 1000)
+        p50 = statistics.median(samples[0])
+        p95 = statistics.quantiles(samples[0], n=20)[18]
         target = TARGETS_MS[kind]
         verdict = "ok" if p95 < target else "SLOW"
         failed += verdict != "ok"
         print(f"{label:<40} {p50:>9.1f} {p95:>9.1f} {target:>6} {verdict}", flush=True)
+        if baseline:
+            b50 = statistics.median(samples[1])
+            b95 = statistics.quantiles(samples[1], n=20)[18]
+            print(
+                f"{'  (hourly rows only)':<40} {b50:>9.1f} {b95:>9.1f}"
+                f"        daily/hourly p50 {p50 / b50:.2f}x",
+                flush=True,
+            )
     return 1 if failed else 0
 
 

@@ -46,6 +46,30 @@ def days_sql(vendor):
     )
 
 
+def counts():
+    """The keys and sums both new models share (``runs.models.RollupCounts``)."""
+    return [
+        ("project_id", models.UUIDField(blank=True, null=True)),
+        ("run_type", models.CharField(max_length=64)),
+        ("status", models.CharField(max_length=16)),
+        ("is_root", models.BooleanField()),
+        ("latency_bucket", models.SmallIntegerField(blank=True, null=True)),
+        ("latency_ms", models.FloatField(default=0)),
+        (
+            "model_name",
+            models.CharField(blank=True, default="", max_length=255),
+        ),
+        ("runs", models.BigIntegerField(default=0)),
+        ("prompt_tokens", models.BigIntegerField(default=0)),
+        ("completion_tokens", models.BigIntegerField(default=0)),
+        ("total_tokens", models.BigIntegerField(default=0)),
+        ("prompt_cost", models.FloatField(default=0)),
+        ("completion_cost", models.FloatField(default=0)),
+        ("total_cost", models.FloatField(default=0)),
+        ("unpriced_runs", models.BigIntegerField(default=0)),
+    ]
+
+
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor not in DAY:
@@ -69,24 +93,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="RollupSpan",
             fields=[
-                ("project_id", models.UUIDField(blank=True, null=True)),
-                ("run_type", models.CharField(max_length=64)),
-                ("status", models.CharField(max_length=16)),
-                ("is_root", models.BooleanField()),
-                ("latency_bucket", models.SmallIntegerField(blank=True, null=True)),
-                ("latency_ms", models.FloatField(default=0)),
-                (
-                    "model_name",
-                    models.CharField(blank=True, default="", max_length=255),
-                ),
-                ("runs", models.BigIntegerField(default=0)),
-                ("prompt_tokens", models.BigIntegerField(default=0)),
-                ("completion_tokens", models.BigIntegerField(default=0)),
-                ("total_tokens", models.BigIntegerField(default=0)),
-                ("prompt_cost", models.FloatField(default=0)),
-                ("completion_cost", models.FloatField(default=0)),
-                ("total_cost", models.FloatField(default=0)),
-                ("unpriced_runs", models.BigIntegerField(default=0)),
+                *counts(),
                 ("id", models.BigIntegerField(primary_key=True, serialize=False)),
                 ("hour", models.DateTimeField()),
                 ("is_day", models.BooleanField()),
@@ -108,24 +115,7 @@ class Migration(migrations.Migration):
                         verbose_name="ID",
                     ),
                 ),
-                ("project_id", models.UUIDField(blank=True, null=True)),
-                ("run_type", models.CharField(max_length=64)),
-                ("status", models.CharField(max_length=16)),
-                ("is_root", models.BooleanField()),
-                ("latency_bucket", models.SmallIntegerField(blank=True, null=True)),
-                ("latency_ms", models.FloatField(default=0)),
-                (
-                    "model_name",
-                    models.CharField(blank=True, default="", max_length=255),
-                ),
-                ("runs", models.BigIntegerField(default=0)),
-                ("prompt_tokens", models.BigIntegerField(default=0)),
-                ("completion_tokens", models.BigIntegerField(default=0)),
-                ("total_tokens", models.BigIntegerField(default=0)),
-                ("prompt_cost", models.FloatField(default=0)),
-                ("completion_cost", models.FloatField(default=0)),
-                ("total_cost", models.FloatField(default=0)),
-                ("unpriced_runs", models.BigIntegerField(default=0)),
+                *counts(),
                 ("day", models.DateTimeField()),
             ],
             options={
