@@ -135,6 +135,63 @@ def test_anthropic_raw_usage_adds_cache_tokens_to_the_input():
     )
 
 
+def test_anthropic_one_hour_cache_writes_cost_twice_the_input_rate():
+    # langchain-anthropic 1.7 reports writes per TTL and zeroes
+    # "cache_creation" (chat_models._create_usage_metadata). Claude 3.5 Sonnet:
+    # $3 input, $3.75 5-minute write, 2 x $3 = $6 1-hour write, $0.30 read per 1M
+    # (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing).
+    # 100 plain + 1,500 (5m) + 500 (1h) + 3,000 read = 5,100 input tokens:
+    # 100 x 3 + 1,500 x 3.75 + 500 x 6 + 3,000 x 0.30 = 9,825 -> $0.009825.
+    run = llm_run(
+        provider="anthropic",
+        model="claude-3-5-sonnet-20241022",
+        usage={
+            "input_tokens": 5100,
+            "output_tokens": 250,
+            "total_tokens": 5350,
+            "input_token_details": {
+                "cache_read": 3000,
+                "cache_creation": 0,
+                "ephemeral_5m_input_tokens": 1500,
+                "ephemeral_1h_input_tokens": 500,
+            },
+        },
+    )
+    post(run)
+    assert stored(run) == cost(
+        prompt_cost=0.009825, completion_cost=0.00375, total_cost=0.013575
+    )
+
+
+def test_anthropic_raw_usage_prices_its_one_hour_cache_writes():
+    # The raw API shape nests the writes per TTL under "cache_creation"
+    # (cache_creation_input_tokens is their sum): the same $0.009825 input.
+    run = llm_run(
+        provider="anthropic",
+        model="claude-3-5-sonnet-20241022",
+        outputs={
+            "generations": [[{"text": "Paris."}]],
+            "llm_output": {
+                "usage": {
+                    "input_tokens": 100,
+                    "cache_creation_input_tokens": 2000,
+                    "cache_read_input_tokens": 3000,
+                    "cache_creation": {
+                        "ephemeral_5m_input_tokens": 1500,
+                        "ephemeral_1h_input_tokens": 500,
+                    },
+                    "output_tokens": 250,
+                }
+            },
+        },
+    )
+    post(run)
+    assert stored(run) == cost(
+        prompt_cost=0.009825, completion_cost=0.00375, total_cost=0.013575
+    )
+    assert Run.objects.get(id=run["id"]).prompt_tokens == 5100
+
+
 def test_google_cached_and_thinking_tokens():
     # Gemini 2.5 Flash: $0.30 input (text), $0.03 context caching, $2.50
     # output including thinking per 1M

@@ -29,16 +29,19 @@ class Usage(NamedTuple):
     reasoning: int = 0
     input_audio: int = 0
     output_audio: int = 0
+    # Of ``cache_write``, tokens cached for an hour (Anthropic's 1h TTL,
+    # dearer than the default 5 minutes).
+    cache_write_1h: int = 0
     input_cost: float | None = None
     output_cost: float | None = None
     total_cost: float | None = None
 
     @staticmethod
     def add(parts: list[Usage]) -> Usage:
-        counts = [sum(p[i] for p in parts) for i in range(8)]
+        counts = [sum(p[i] for p in parts) for i in range(9)]
         costs = [
             None if any(p[i] is None for p in parts) else sum(p[i] for p in parts)
-            for i in range(8, 11)
+            for i in range(9, 12)
         ]
         return Usage(*counts, *costs)
 
@@ -89,7 +92,14 @@ def _usage(usage: Any) -> Usage | None:
         "completion_tokens_details"
     )
     cache_read = _detail(inputs, "cache_read", "cached_tokens")
-    cache_write = _detail(inputs, "cache_creation", "cache_write")
+    # langchain-anthropic 1.x zeroes "cache_creation" when it reports the
+    # writes per TTL; Anthropic's raw usage nests them under "cache_creation".
+    by_ttl = inputs if isinstance(inputs, dict) else usage.get("cache_creation")
+    write_5m = _detail(by_ttl, "ephemeral_5m_input_tokens")
+    write_1h = _detail(by_ttl, "ephemeral_1h_input_tokens")
+    cache_write = _detail(inputs, "cache_creation", "cache_write") or (
+        write_5m + write_1h
+    )
     raw_read = _int(usage.get("cache_read_input_tokens"))
     raw_write = _int(usage.get("cache_creation_input_tokens"))
     if (raw_read or raw_write) and not inputs:
@@ -105,6 +115,7 @@ def _usage(usage: Any) -> Usage | None:
         _detail(outputs, "reasoning", "reasoning_tokens"),
         _detail(inputs, "audio", "audio_tokens"),
         _detail(outputs, "audio", "audio_tokens"),
+        min(write_1h, cache_write),
         _cost(usage.get("input_cost")),
         _cost(usage.get("output_cost")),
         _cost(usage.get("total_cost")),

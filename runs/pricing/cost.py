@@ -46,10 +46,14 @@ def apply(rates: Rates, usage: Usage) -> Cost:
     audio_in = usage.input_audio if rates.input_audio is not None else 0
     audio_out = usage.output_audio if rates.output_audio is not None else 0
     text_in = max(usage.prompt - usage.cache_read - usage.cache_write - audio_in, 0)
+    # Writes kept for an hour cost twice the input rate (Anthropic's published
+    # multiplier; price lists carry only the 5-minute write rate).
+    write_1h = usage.cache_write_1h
     prompt = (
         text_in * input_rate
         + usage.cache_read * read_rate
-        + usage.cache_write * write_rate
+        + (usage.cache_write - write_1h) * write_rate
+        + write_1h * 2 * input_rate
         + audio_in * (rates.input_audio or 0.0)
     ) / PER_MTOK + rates.per_request
     completion = (
