@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from runs.models import Project
 from runs.query import rollups
@@ -22,37 +22,30 @@ TOP_MODELS = 12
 
 
 def model_breakdown(scope: StatsScope) -> list[tuple[str, int]]:
-    """Runs per model name, most used first (from the hourly rollups, whole hours)."""
-    rows = (
-        rollups.rows(scope)
-        .exclude(model_name="")
-        .values_list("model_name")
-        .annotate(n=Sum("runs"))
-        .filter(n__gt=0)
-        .order_by("-n", "model_name")[:TOP_MODELS]
+    """Runs per model name, most used first (from the rollups, whole hours)."""
+    rows = rollups.grouped(
+        scope, ("model_name",), {"n": Sum("runs")}, where=~Q(model_name="")
     )
-    return [(name, int(n)) for name, n in rows]
+    ranked = sorted((row for row in rows if row[1] > 0), key=lambda r: (-r[1], r[0]))
+    return [(name, int(n)) for name, n in ranked[:TOP_MODELS]]
 
 
 def cost_breakdown(scope: StatsScope, by: str) -> list[tuple[str, float]]:
     """US dollars per model name or per project (``by``), costliest first."""
     key = "model_name" if by == "model" else "project_id"
-    rows = (
-        rollups.rows(scope)
-        .values_list(key)
-        .annotate(cost=Sum("total_cost"))
-        .filter(cost__gt=0)
-        .order_by("-cost", key)[:TOP_MODELS]
-    )
+    rows = rollups.grouped(scope, (key,), {"cost": Sum("total_cost")})
+    ranked = sorted(
+        (row for row in rows if row[1] > 0),
+        key=lambda r: (-r[1], r[0] is None, str(r[0] or "")),
+    )[:TOP_MODELS]
     if by == "model":
-        return [(name or "(no model)", float(cost)) for name, cost in rows]
-    rows = list(rows)
+        return [(name or "(no model)", float(cost)) for name, cost in ranked]
     names = dict(
-        Project.objects.filter(id__in=[pid for pid, _ in rows if pid]).values_list(
+        Project.objects.filter(id__in=[pid for pid, _ in ranked if pid]).values_list(
             "id", "name"
         )
     )
-    return [(names.get(pid) or "(none)", float(cost)) for pid, cost in rows]
+    return [(names.get(pid) or "(none)", float(cost)) for pid, cost in ranked]
 
 
 def latency_series(
@@ -63,12 +56,12 @@ def latency_series(
     From the rollups' latency histogram (whole hours): a percentile is the mean
     latency of the histogram bucket holding its rank, within about 12%.
     """
-    rows = (
-        rollups.rows(scope, by_hour=bucket == "hour")
-        .filter(is_root=True, latency_bucket__isnull=False)
-        .values_list("hour", "latency_bucket")
-        .annotate(n=Sum("runs"), total=Sum("latency_ms"))
-        .order_by()
+    rows = rollups.grouped(
+        scope,
+        ("hour", "latency_bucket"),
+        {"n": Sum("runs"), "total": Sum("latency_ms")},
+        by_hour=bucket == "hour",
+        where=Q(is_root=True, latency_bucket__isnull=False),
     )
     by_bucket: dict[datetime, list[tuple[int, int, float]]] = defaultdict(list)
     for hour, latency_bucket, n, total in rows:

@@ -386,34 +386,14 @@ class DailyRollup(RollupCounts):
     day rows instead of tens of thousands of hourly ones.
     """
 
-    day = models.DateTimeField()
-
-    class Meta:
-        indexes = [models.Index(fields=["day"], name="daily_rollup_day")]
-
-    def __str__(self) -> str:
-        return f"{self.day:%Y-%m-%d} {self.run_type}/{self.status}: {self.runs}"
-
-
-class RollupSpan(RollupCounts):
-    """Hourly and daily rollup rows as one relation (a view, migration 0020).
-
-    Day rows carry their day's start as ``hour``, ``is_day`` and id 0, so
-    ``runs.query.rollups.rows`` can pick, in one statement (one snapshot),
-    whole days from the daily rows and the edges from the hourly ones.
-    """
-
-    id = models.BigIntegerField(primary_key=True)
+    # The day's first hour (named as RunRollup's, so both group alike).
     hour = models.DateTimeField()
-    is_day = models.BooleanField()
 
     class Meta:
-        managed = False
-        db_table = "runs_rollupspan"
+        indexes = [models.Index(fields=["hour"], name="daily_rollup_hour")]
 
     def __str__(self) -> str:
-        span = f"{self.hour:%Y-%m-%d}" if self.is_day else f"{self.hour:%Y-%m-%d %H:00}"
-        return f"{span} {self.run_type}/{self.status}: {self.runs}"
+        return f"{self.hour:%Y-%m-%d} {self.run_type}/{self.status}: {self.runs}"
 
 
 class ModelPrice(models.Model):

@@ -1,14 +1,10 @@
-"""Daily rollups, and one view over the hourly and daily rows.
+"""Daily rollups.
 
-* ``runs_dailyrollup`` holds the folded hourly rollups summed per UTC day;
-  ``runs.query.rollups.compact`` keeps it equal to them from now on. It is
-  filled here from the rows already folded (ids <= 0); deltas still waiting
-  are added by the next compaction, as they will be to the hourly rows.
-* ``runs_rollupspan`` is a view: hourly rows as they are, daily rows with the
-  day's start as ``hour``, ``is_day`` true and id 0. Reading both through it
-  in one statement sees one snapshot, even while a compaction commits.
-
-Neither touches ``runs_run``, so SQLite keeps its triggers.
+``runs_dailyrollup`` holds the folded hourly rollups summed per UTC day (its
+``hour`` is the day's first); ``runs.query.rollups.compact`` keeps it equal to
+them from now on. It is filled here from the rows already folded (ids <= 0);
+deltas still waiting are added by the next compaction, as they will be to the
+hourly rows. It does not touch ``runs_run``, so SQLite keeps its triggers.
 """
 
 from django.db import migrations, models
@@ -24,23 +20,12 @@ DAY = {
     "sqlite": "substr(hour, 1, 10) || ' 00:00:00'",
     "postgresql": "date_trunc('day', hour, 'UTC')",
 }
-FLAGS = {"sqlite": ("0", "1"), "postgresql": ("false", "true")}
-
-
-def view_sql(vendor):
-    hourly, daily = FLAGS[vendor]
-    return (
-        "CREATE VIEW runs_rollupspan AS "
-        f"SELECT id, {hourly} AS is_day, hour, {KEYS}, {SUMS} FROM runs_runrollup "
-        "UNION ALL "
-        f"SELECT 0, {daily}, day, {KEYS}, {SUMS} FROM runs_dailyrollup"
-    )
 
 
 def days_sql(vendor):
     """The daily rows of the folded hourly rows (what compaction keeps equal)."""
     return (
-        f"INSERT INTO runs_dailyrollup (day, {KEYS}, {SUMS}) "
+        f"INSERT INTO runs_dailyrollup (hour, {KEYS}, {SUMS}) "
         f"SELECT {DAY[vendor]}, {KEYS}, {FOLD} FROM runs_runrollup WHERE id <= 0 "
         f"GROUP BY 1, {KEYS} HAVING {KEEP}"
     )
@@ -75,13 +60,7 @@ def forwards(apps, schema_editor):
     if vendor not in DAY:
         return
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(view_sql(vendor))
         cursor.execute(days_sql(vendor))
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor in DAY:
-        schema_editor.execute("DROP VIEW IF EXISTS runs_rollupspan")
 
 
 class Migration(migrations.Migration):
@@ -90,19 +69,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
-            name="RollupSpan",
-            fields=[
-                *counts(),
-                ("id", models.BigIntegerField(primary_key=True, serialize=False)),
-                ("hour", models.DateTimeField()),
-                ("is_day", models.BooleanField()),
-            ],
-            options={
-                "db_table": "runs_rollupspan",
-                "managed": False,
-            },
-        ),
         migrations.CreateModel(
             name="DailyRollup",
             fields=[
@@ -116,11 +82,11 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 *counts(),
-                ("day", models.DateTimeField()),
+                ("hour", models.DateTimeField()),
             ],
             options={
-                "indexes": [models.Index(fields=["day"], name="daily_rollup_day")],
+                "indexes": [models.Index(fields=["hour"], name="daily_rollup_hour")],
             },
         ),
-        migrations.RunPython(forwards, backwards),
+        migrations.RunPython(forwards, migrations.RunPython.noop),
     ]

@@ -10,15 +10,16 @@ Time ranges are whole UTC hours: a range is widened to the hours it touches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Aggregate, DateTimeField, F, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from runs.models import DailyRollup, RollupSpan, RunRollup
+from runs.models import DailyRollup, RunRollup
 from runs.query.scope import StatsScope
 
 COMPACT_ABOVE = 20_000
@@ -75,13 +76,12 @@ def compact() -> None:
             cursor.execute(
                 f"WITH base AS (SELECT least(min(id), 1) AS id FROM {table}), "
                 f"moved AS (DELETE FROM {table} RETURNING id, {_KEYS}, {_SUMS}), "
-                f"old_days AS (DELETE FROM {days} "
-                f"RETURNING day, {_DAY_KEYS}, {_SUMS}), "
-                f"new_days AS (INSERT INTO {days} (day, {_DAY_KEYS}, {_SUMS}) "
-                f"SELECT day, {_DAY_KEYS}, {_FOLD} FROM ("
-                f"SELECT {day} AS day, {_DAY_KEYS}, {_SUMS} FROM moved WHERE id > 0 "
+                f"old_days AS (DELETE FROM {days} RETURNING {_KEYS}, {_SUMS}), "
+                f"new_days AS (INSERT INTO {days} ({_KEYS}, {_SUMS}) "
+                f"SELECT {_KEYS}, {_FOLD} FROM ("
+                f"SELECT {day} AS hour, {_DAY_KEYS}, {_SUMS} FROM moved WHERE id > 0 "
                 f"UNION ALL SELECT * FROM old_days) AS changed "
-                f"GROUP BY day, {_DAY_KEYS} HAVING {_KEEP}) "
+                f"GROUP BY {_KEYS} HAVING {_KEEP}) "
                 f"INSERT INTO {table} (id, {_KEYS}, {_SUMS}) "
                 f"SELECT (SELECT id FROM base) - row_number() OVER (), * FROM ("
                 f"SELECT {_KEYS}, {_FOLD} FROM moved GROUP BY {_KEYS} "
@@ -97,12 +97,12 @@ def compact() -> None:
         cursor.execute(f"SELECT max(id) FROM {days}")
         last_day_row = cursor.fetchone()[0] or 0
         cursor.execute(
-            f"INSERT INTO {days} (day, {_DAY_KEYS}, {_SUMS}) "
-            f"SELECT day, {_DAY_KEYS}, {_FOLD} FROM ("
-            f"SELECT {day} AS day, {_DAY_KEYS}, {_SUMS} FROM {table} "
+            f"INSERT INTO {days} ({_KEYS}, {_SUMS}) "
+            f"SELECT {_KEYS}, {_FOLD} FROM ("
+            f"SELECT {day} AS hour, {_DAY_KEYS}, {_SUMS} FROM {table} "
             f"WHERE id BETWEEN 1 AND %s "
-            f"UNION ALL SELECT day, {_DAY_KEYS}, {_SUMS} FROM {days} WHERE id <= %s) "
-            f"GROUP BY day, {_DAY_KEYS} HAVING {_KEEP}",
+            f"UNION ALL SELECT {_KEYS}, {_SUMS} FROM {days} WHERE id <= %s) "
+            f"GROUP BY {_KEYS} HAVING {_KEEP}",
             [top, last_day_row],
         )
         cursor.execute(f"DELETE FROM {days} WHERE id <= %s", [last_day_row])
@@ -168,33 +168,91 @@ def whole_days(
     return first, last
 
 
-def rows(scope: StatsScope, *, by_hour: bool = False) -> QuerySet:
-    """The rollup rows of the hours and projects ``scope`` covers.
+def grouped(
+    scope: StatsScope,
+    keys: Sequence[str],
+    sums: Mapping[str, Aggregate],
+    *,
+    by_hour: bool = False,
+    where: Q | None = None,
+) -> list[tuple[Any, ...]]:
+    """Sums of the rollup rows ``scope`` covers, per value of ``keys``: rows
+    of (*keys, *sums) as ``values_list(*keys).annotate(**sums)`` would give
+    over every hourly row, with None sums as 0.
 
-    Rows of whole UTC days come from the daily rollups (their ``hour`` is the
-    day's start), unless ``by_hour``; the edges of the range, the last two
-    days and the deltas not folded yet come from the hourly rows. One query
-    over the ``RollupSpan`` view: sums and groupings work as on ``RunRollup``.
+    Whole UTC days are read from the daily rows (a day's ``hour`` is its
+    start), unless ``by_hour``; the range's edges and the last two days from
+    the hourly rows, and so are the deltas not folded yet (which the daily
+    rows do not hold). The three reads are one UNION ALL statement, so they
+    see one snapshot even while a compaction commits.
     """
-    qs = RollupSpan.objects.all()
+    hourly = RunRollup.objects.all()
+    daily = DailyRollup.objects.all()
     if scope.project_ids is not None:
-        qs = qs.filter(project_id__in=scope.project_ids)
-    span = Q(is_day=False)
-    if scope.start is not None:
-        span &= Q(hour__gte=floor_hour(scope.start))
+        hourly = hourly.filter(project_id__in=scope.project_ids)
+        daily = daily.filter(project_id__in=scope.project_ids)
+    if where is not None:
+        hourly, daily = hourly.filter(where), daily.filter(where)
+    start = floor_hour(scope.start) if scope.start is not None else None
+    in_range = Q()
+    if start is not None:
+        in_range &= Q(hour__gte=start)
     if scope.end is not None:
-        span &= Q(hour__lte=scope.end)
+        in_range &= Q(hour__lte=scope.end)
     days = None if by_hour else whole_days(scope.start, scope.end, timezone.now())
     if days is None:
-        return qs.filter(span)
-    first, last = days
-    after = last + timedelta(days=1)
-    within = Q(hour__lt=after) if first is None else Q(hour__gte=first, hour__lt=after)
-    # Hourly rows outside the whole days, the hourly deltas inside them (not
-    # in the daily rows yet), and the daily rows of the whole days.
-    return qs.filter(
-        (span & ~within) | (span & within & Q(id__gt=0)) | (Q(is_day=True) & within)
+        return _merge([_sums(hourly.filter(in_range), keys, sums)], len(keys), None)
+    first, after = days[0], days[1] + timedelta(days=1)
+    # Hourly rows before and after the whole days (two index ranges).
+    edges = Q(hour__gte=after) & in_range
+    if first is not None:
+        edges |= Q(hour__lt=first) & in_range
+    whole = Q(hour__lt=after) & (Q(hour__gte=first) if first is not None else Q())
+    parts = [
+        _sums(hourly.filter(edges), keys, sums),
+        _sums(daily.filter(whole), keys, sums),
+        # Every delta, with its hour: those inside the whole days are kept
+        # (``_merge``). Found by id (positive ids), not by hour: a delta is
+        # anywhere in time, and there are few (``COMPACT_ABOVE``).
+        _sums(hourly.filter(id__gt=0), keys, sums, hour=F("hour")),
+    ]
+    return _merge(parts, len(keys), (first, after))
+
+
+def _sums(
+    qs: QuerySet, keys: Sequence[str], sums: Mapping[str, Aggregate], hour: Any = None
+) -> QuerySet:
+    # The same columns in every part of the union: keys, the delta's hour
+    # (NULL outside the deltas' part), then the sums.
+    marker = hour if hour is not None else Cast(Value(None), DateTimeField())
+    return (
+        qs.annotate(delta_hour=marker)
+        .values_list(*keys, "delta_hour")
+        .annotate(**sums)
+        .order_by()
     )
+
+
+def _merge(
+    parts: list[QuerySet],
+    width: int,
+    whole: tuple[datetime | None, datetime] | None,
+) -> list[tuple[Any, ...]]:
+    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    merged: dict[tuple[Any, ...], list[Any]] = {}
+    for row in query:
+        delta_hour = row[width]
+        if delta_hour is not None and whole is not None:
+            first, after = whole
+            if delta_hour >= after or (first is not None and delta_hour < first):
+                continue  # read with the edges' hourly rows already
+        values = [value or 0 for value in row[width + 1 :]]
+        into = merged.get(row[:width])
+        if into is None:
+            merged[row[:width]] = values
+        else:
+            into[:] = [a + b for a, b in zip(into, values, strict=True)]
+    return [(*key, *values) for key, values in merged.items()]
 
 
 def histogram_percentile(

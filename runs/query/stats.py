@@ -22,6 +22,13 @@ from runs.query.scope import StatsScope
 PERCENTILES = (50, 95, 99)
 MAX_BUCKETS = 24 * 31
 RECENT_PROJECTS = 10
+# The cost sums every summary reports (US dollars; LLM runs with no price).
+COST_SUMS = {
+    "prompt_cost": Sum("prompt_cost"),
+    "completion_cost": Sum("completion_cost"),
+    "total_cost": Sum("total_cost"),
+    "unpriced_runs": Sum("unpriced_runs"),
+}
 
 
 def _series(hourly: dict[Any, dict[str, Any]], start: Any, end: Any) -> dict[str, Any]:
@@ -80,21 +87,18 @@ def summary(scope: StatsScope) -> dict[str, Any]:
     by_hour = scope.start is not None and (
         rollups.series_unit(scope.start, scope.end or now) == "hour"
     )
-    qs = rollups.rows(scope, by_hour=by_hour)
-    groups = (
-        qs.values_list("project_id", "run_type", "status", "is_root", "latency_bucket")
-        .annotate(
-            n=Sum("runs"),
-            prompt=Sum("prompt_tokens"),
-            completion=Sum("completion_tokens"),
-            tokens=Sum("total_tokens"),
-            latency=Sum("latency_ms"),
-            prompt_cost=Sum("prompt_cost"),
-            completion_cost=Sum("completion_cost"),
-            total_cost=Sum("total_cost"),
-            unpriced=Sum("unpriced_runs"),
-        )
-        .order_by()
+    groups = rollups.grouped(
+        scope,
+        ("project_id", "run_type", "status", "is_root", "latency_bucket"),
+        {
+            "n": Sum("runs"),
+            "prompt": Sum("prompt_tokens"),
+            "completion": Sum("completion_tokens"),
+            "tokens": Sum("total_tokens"),
+            "latency": Sum("latency_ms"),
+            **COST_SUMS,
+        },
+        by_hour=by_hour,
     )
     total = traces = error_runs = prompt = completion = tokens = unpriced = 0
     costs = [0.0, 0.0, 0.0]
@@ -130,11 +134,16 @@ def summary(scope: StatsScope) -> dict[str, Any]:
     errors = Q(status=Run.Status.ERROR)
     hourly = {
         hour: {"runs": as_int(n), "errors": as_int(n_errors), "cost": cost or 0.0}
-        for hour, n, n_errors, cost in qs.values_list("hour")
-        .annotate(
-            n=Sum("runs"), n_errors=Sum("runs", filter=errors), cost=Sum("total_cost")
+        for hour, n, n_errors, cost in rollups.grouped(
+            scope,
+            ("hour",),
+            {
+                "n": Sum("runs"),
+                "n_errors": Sum("runs", filter=errors),
+                "cost": Sum("total_cost"),
+            },
+            by_hour=by_hour,
         )
-        .order_by()
     }
     last_day = rollups.recent_hours(now, 24)
     start = scope.start or (min(hourly) if hourly else now)
@@ -205,17 +214,7 @@ def cost_summary(scope: StatsScope, top: int = 12) -> dict[str, Any]:
     summary groups by every key): the cost card and breakdown without the rest.
     """
     rollups.compact_if_needed()
-    groups = (
-        rollups.rows(scope)
-        .values_list("model_name")
-        .annotate(
-            prompt=Sum("prompt_cost"),
-            completion=Sum("completion_cost"),
-            total=Sum("total_cost"),
-            unpriced=Sum("unpriced_runs"),
-        )
-        .order_by()
-    )
+    groups = rollups.grouped(scope, ("model_name",), COST_SUMS)
     sums = [0.0, 0.0, 0.0]
     unpriced = 0
     models = []
@@ -248,30 +247,24 @@ def project_counts(project_ids: list[Any]) -> dict[Any, dict[str, Any]]:
     if not project_ids:
         return {}
     rollups.compact_if_needed()
-    rows = (
-        rollups.rows(StatsScope(project_ids=list(project_ids)))
-        .values("project_id")
-        .annotate(
-            run_count=Sum("runs"),
-            trace_count=Sum("runs", filter=Q(is_root=True)),
-            error_count=Sum("runs", filter=Q(status=Run.Status.ERROR)),
-            prompt_tokens=Sum("prompt_tokens"),
-            completion_tokens=Sum("completion_tokens"),
-            total_tokens=Sum("total_tokens"),
-            prompt_cost=Sum("prompt_cost"),
-            completion_cost=Sum("completion_cost"),
-            total_cost=Sum("total_cost"),
-            unpriced_runs=Sum("unpriced_runs"),
-        )
-        .order_by()
+    columns = {
+        "run_count": Sum("runs"),
+        "trace_count": Sum("runs", filter=Q(is_root=True)),
+        "error_count": Sum("runs", filter=Q(status=Run.Status.ERROR)),
+        "prompt_tokens": Sum("prompt_tokens"),
+        "completion_tokens": Sum("completion_tokens"),
+        "total_tokens": Sum("total_tokens"),
+        **COST_SUMS,
+    }
+    rows = rollups.grouped(
+        StatsScope(project_ids=list(project_ids)), ("project_id",), columns
     )
     last = last_root_starts(project_ids)
     out: dict[Any, dict[str, Any]] = {}
-    for row in rows:
-        pid = row.pop("project_id")
+    for pid, *values in rows:
         out[pid] = {
             k: round(float(v or 0), 9) if k.endswith("_cost") else as_int(v)
-            for k, v in row.items()
+            for k, v in zip(columns, values, strict=True)
         }
         out[pid]["last_run_start_time"] = last.get(pid)
     return out
