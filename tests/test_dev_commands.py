@@ -281,3 +281,24 @@ def test_a_worker_loads_every_url_module_before_its_first_request():
         env={**os.environ, "DATABASE_URL": "sqlite:///:memory:"},
     )
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_a_worker_builds_url_lookups_and_compiles_templates_before_its_first_request():
+    code = (
+        "import agentspy.wsgi;"
+        "from django.urls import get_resolver;"
+        "from django.template import engines;"
+        "r = get_resolver();"
+        "loader = engines['django'].engine.template_loaders[0];"
+        "print(bool(r._reverse_dict), all(s._reverse_dict for _, s in"
+        " r.namespace_dict.values()),"
+        " any('_chart_bars' in str(k) for k in loader.get_template_cache))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": "sqlite:///:memory:"},
+    )
+    assert done.stdout.strip() == "True True True", done.stderr
