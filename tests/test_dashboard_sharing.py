@@ -3,7 +3,7 @@
 import pytest
 
 from runs.models import TENANT_ID, SharedTrace
-from tests.factories import ProjectFactory, RunFactory
+from tests.factories import FeedbackFactory, ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +95,16 @@ def test_langsmith_run_and_project_links_redirect_to_the_dashboard(client, trace
     assert response["Location"] == f"/traces?project={project}"
     missing = f"/o/{TENANT_ID}/projects/p/{project}/r/{project}"
     assert client.get(missing).status_code == 404
+
+
+def test_a_shared_run_shows_the_feedback_of_its_own_project_only(client, traces):
+    root, child, other = traces
+    elsewhere = ProjectFactory(name="elsewhere")
+    FeedbackFactory(run_id=child.id, session_id=child.project_id, comment="own note")
+    FeedbackFactory(run_id=child.id, session_id=None, comment="unscoped note")
+    FeedbackFactory(run_id=child.id, session_id=elsewhere.id, comment="foreign note")
+    token = SharedTrace.objects.create(trace_id=root.trace_id).token
+    html = client.get(f"/public/{token}/r/runs/{child.id}").content.decode()
+    assert "own note" in html
+    assert "unscoped note" in html
+    assert "foreign note" not in html

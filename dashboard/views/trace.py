@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -141,7 +142,13 @@ def panel_context(run: Run) -> dict[str, Any]:
         "events": _events(events),
         "event_count": len(events) if isinstance(events, list) else 0,
         "events_raw": raw_json(events),
-        "feedback": list(Feedback.objects.filter(run_id=run.id)[:100]),
+        # Feedback given within the run's own project (or none named): rows
+        # stored before writes were checked may name another project.
+        "feedback": list(
+            Feedback.objects.filter(run_id=run.id).filter(
+                Q(session_id=run.project_id) | Q(session_id__isnull=True)
+            )[:100]
+        ),
         "attachments": [
             {"a": a, "preview": a.content_type in PREVIEW_TYPES} for a in attachments
         ],
