@@ -59,3 +59,16 @@ def test_the_export_does_not_import_the_api_layer():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_trace_models_finds_models_folded_into_the_daily_rollups_and_still_waiting():
+    from runs.query import rollups
+
+    root = RunFactory()
+    RunFactory(parent=root, trace_id=root.trace_id, model_name="folded-model")
+    rollups.compact()
+    RunFactory(parent=root, trace_id=root.trace_id, model_name="waiting-model")
+    assert rollups.model_names() == ["folded-model", "waiting-model"]
+    assert trace_models([str(root.trace_id)]) == {
+        str(root.trace_id): ["folded-model", "waiting-model"]
+    }

@@ -255,6 +255,22 @@ def _merge(
     return [(*key, *values) for key, values in merged.items()]
 
 
+def model_names() -> list[str]:
+    """Every model name a stored run has (and perhaps some no run has now).
+
+    Each run's model is counted in the hourly deltas, which compaction adds to
+    the daily rows: the daily rows and the deltas still waiting hold them all,
+    in a few thousand rows.
+    """
+    daily = DailyRollup.objects.exclude(model_name="").values_list("model_name")
+    waiting = (
+        RunRollup.objects.filter(id__gt=0)
+        .exclude(model_name="")
+        .values_list("model_name")
+    )
+    return sorted({name for (name,) in daily.union(waiting)})
+
+
 def histogram_percentile(
     histogram: Iterable[tuple[int, int, float]], pct: float
 ) -> float | None:

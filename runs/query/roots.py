@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 
 from runs.models import Run
+from runs.query import rollups
 from runs.query.counts import bounded_count
 
 MAX_LIMIT = 200
@@ -225,13 +226,22 @@ def root_runs(
 
 
 def trace_models(trace_ids: list[str]) -> dict[str, list[str]]:
-    """The model names used anywhere in each trace (LLM calls are descendants)."""
+    """The model names used anywhere in each trace (LLM calls are descendants).
+
+    Probed as (model, trace) pairs in the ``run_model_trace`` index, with the
+    model names the rollups know: the index holds both columns, so no run row
+    is read. (Reading the runs themselves cost SQLite most of the traces page:
+    ``model_name`` sits after the JSON bodies in the row.)
+    """
     if not trace_ids:
         return {}
     found: dict[str, list[str]] = defaultdict(list)
     rows = (
-        Run.objects.filter(trace_id__in=[uuid.UUID(t) for t in trace_ids])
-        .exclude(model_name="")
+        Run.objects.filter(
+            model_name__in=rollups.model_names(),
+            trace_id__in=[uuid.UUID(t) for t in trace_ids],
+        )
+        .exclude(model_name="")  # the index's condition, as it is written
         .values_list("trace_id", "model_name")
         .distinct()
         .order_by("trace_id", "model_name")
