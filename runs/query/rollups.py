@@ -116,18 +116,23 @@ def compact() -> None:
         cursor.execute(f"DELETE FROM {table} WHERE id BETWEEN %s AND %s", [base, top])
 
 
+def _delta_ids() -> tuple[int, int] | None:
+    """The lowest and highest id of the deltas not folded yet (None: none)."""
+    deltas = RunRollup.objects.filter(id__gt=0)
+    low = deltas.order_by("id").values_list("id", flat=True).first()
+    if low is None:
+        return None
+    return low, deltas.order_by("-id").values_list("id", flat=True).first()
+
+
 def pending_deltas() -> int:
     """How many delta rows arrived since the last compaction (an upper bound).
 
     Deltas hold positive ids, folded rows the others (``compact``); gaps left
     by rolled-back inserts only ever make the estimate larger.
     """
-    deltas = RunRollup.objects.filter(id__gt=0)
-    low = deltas.order_by("id").values_list("id", flat=True).first()
-    if low is None:
-        return 0
-    top = deltas.order_by("-id").values_list("id", flat=True).first()
-    return top - low + 1
+    waiting = _delta_ids()
+    return 0 if waiting is None else waiting[1] - waiting[0] + 1
 
 
 def compact_if_needed() -> None:
@@ -194,28 +199,36 @@ def grouped(
     if where is not None:
         hourly, daily = hourly.filter(where), daily.filter(where)
     start = floor_hour(scope.start) if scope.start is not None else None
-    in_range = Q()
-    if start is not None:
-        in_range &= Q(hour__gte=start)
-    if scope.end is not None:
-        in_range &= Q(hour__lte=scope.end)
     days = None if by_hour else whole_days(scope.start, scope.end, timezone.now())
     if days is None:
+        in_range = Q()
+        if start is not None:
+            in_range &= Q(hour__gte=start)
+        if scope.end is not None:
+            in_range &= Q(hour__lte=scope.end)
         return _merge([_sums(hourly.filter(in_range), keys, sums)], len(keys), None)
     first, after = days[0], days[1] + timedelta(days=1)
-    # Hourly rows before and after the whole days (two index ranges).
-    edges = Q(hour__gte=after) & in_range
-    if first is not None:
-        edges |= Q(hour__lt=first) & in_range
+    # Hourly rows after and before the whole days: each part one range of the
+    # hour index (in one OR, SQLite scans from the earlier end to the last).
+    later = Q(hour__gte=after)
+    if scope.end is not None:
+        later &= Q(hour__lte=scope.end)
     whole = Q(hour__lt=after) & (Q(hour__gte=first) if first is not None else Q())
     parts = [
-        _sums(hourly.filter(edges), keys, sums),
+        _sums(hourly.filter(later), keys, sums),
         _sums(daily.filter(whole), keys, sums),
-        # Every delta, with its hour: those inside the whole days are kept
-        # (``_merge``). Found by id (positive ids), not by hour: a delta is
-        # anywhere in time, and there are few (``COMPACT_ABOVE``).
-        _sums(hourly.filter(id__gt=0), keys, sums, hour=F("hour")),
     ]
+    if first is not None and start is not None and start < first:
+        earlier = hourly.filter(hour__gte=start, hour__lt=first)
+        parts.append(_sums(earlier, keys, sums))
+    waiting = _delta_ids()
+    if waiting is not None:
+        # Every delta, with its hour: those inside the whole days are kept
+        # (``_merge``). Found by their id range (both ends: SQLite would walk
+        # the hour index for an open one), not by hour: a delta is anywhere
+        # in time, and there are few (``COMPACT_ABOVE``).
+        deltas = hourly.filter(id__range=waiting)
+        parts.append(_sums(deltas, keys, sums, hour=F("hour")))
     return _merge(parts, len(keys), (first, after))
 
 

@@ -8,9 +8,11 @@ histogram (within about 6%).
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
@@ -54,11 +56,13 @@ def _series(hourly: dict[Any, dict[str, Any]], start: Any, end: Any) -> dict[str
 def last_root_starts(project_ids: list[Any]) -> dict[Any, Any]:
     """Start time of each project's newest trace.
 
-    One probe of the partial roots index (project, -start_time) per project,
-    as a correlated subquery: a GROUP BY would read every root of the project.
+    One probe of the partial roots index (project, -start_time) per project:
+    a GROUP BY would read every root of the project.
     """
     if not project_ids:
         return {}
+    if connection.vendor == "sqlite":
+        return _sqlite_last_root_starts(project_ids)
     newest = (
         Run.objects.filter(parent__isnull=True, project_id=OuterRef("pk"))
         .order_by("-start_time")
@@ -72,6 +76,34 @@ def last_root_starts(project_ids: list[Any]) -> dict[Any, Any]:
         .order_by()
     )
     return dict(rows)
+
+
+def _sqlite_last_root_starts(project_ids: list[Any]) -> dict[Any, Any]:
+    # SQLite ranks run_project_start (every run of a project) level with the
+    # partial roots index and takes it, then reads the row of each newer child
+    # run to see it is no root: behind a big trace's 10,000 runs, 30-60 ms a
+    # project at a million runs. Named, the roots index answers in one probe.
+    found: dict[Any, Any] = {}
+    with connection.cursor() as cursor:
+        for pid in project_ids:
+            key = pid if isinstance(pid, uuid.UUID) else uuid.UUID(str(pid))
+            cursor.execute(
+                "SELECT start_time FROM runs_run "
+                "INDEXED BY run_roots_project_start "
+                "WHERE parent_run_id IS NULL AND project_id = %s "
+                "ORDER BY start_time DESC, id DESC LIMIT 1",
+                [key.hex],
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                found[pid] = _sqlite_datetime(row[0])
+    return found
+
+
+def _sqlite_datetime(value: datetime) -> datetime:
+    # Django stores aware datetimes in SQLite as naive UTC text; its cursor
+    # reads them back naive.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def summary(scope: StatsScope) -> dict[str, Any]:
