@@ -65,11 +65,10 @@ def hourly_only(monkeypatch):
 
 def test_whole_days_are_the_days_inside_the_range_that_ended_before_yesterday():
     day = datetime(2026, 11, 20, tzinfo=UTC)
-    # From 20 Nov 10:00: the 21st onwards, up to the 28th (the 29th and today
-    # stay hourly).
+    # From 20 Nov 10:00: the 21st onwards, up to yesterday (today stays hourly).
     assert whole_days(day + timedelta(hours=10), None, NOW) == (
         day + timedelta(days=1),
-        datetime(2026, 11, 28, tzinfo=UTC),
+        datetime(2026, 11, 29, tzinfo=UTC),
     )
     # A range starting on a day's first hour takes that day whole.
     assert whole_days(day, None, NOW)[0] == day
@@ -80,8 +79,8 @@ def test_whole_days_are_the_days_inside_the_range_that_ended_before_yesterday():
     assert whole_days(day, day + timedelta(days=5, hours=23), NOW)[
         1
     ] == day + timedelta(days=5)
-    assert whole_days(None, None, NOW) == (None, datetime(2026, 11, 28, tzinfo=UTC))
-    # Less than a whole day, or only recent days: none.
+    assert whole_days(None, None, NOW) == (None, datetime(2026, 11, 29, tzinfo=UTC))
+    # Less than a whole day, or only today: none.
     assert whole_days(day + timedelta(hours=1), day + timedelta(hours=30), NOW) is None
     assert whole_days(NOW - timedelta(days=1), None, NOW) is None
 
@@ -163,3 +162,17 @@ def test_a_range_starting_mid_day_counts_only_its_hours():
     # 22 Nov from 14:00 (two runs), the whole 23rd (one), 24 Nov 02:00 (one).
     assert summary(StatsScope(start=start))["total_runs"] == 4
     assert summary(StatsScope(start=start - timedelta(hours=1)))["total_runs"] == 5
+
+
+def test_runs_of_the_last_24_hours_are_counted_by_the_hour_in_a_daily_series():
+    project = ProjectFactory(name="p")
+    spread_runs(project)  # a root and its LLM call every 5 hours
+    rollups.compact()
+    # From 29 Nov 10:00 (the hour 24 hours back): 09:23, 04:23 today and
+    # 23:23, 18:23, 13:23 yesterday; 08:23 yesterday is older.
+    for scope in (StatsScope(), StatsScope(start=NOW - timedelta(days=7))):
+        stats = summary(scope)
+        assert stats["time_series"]["bucket"] == "day"
+        assert stats["runs_last_24h"] == 10
+    ended = StatsScope(start=NOW - timedelta(days=7), end=NOW - timedelta(days=2))
+    assert summary(ended)["runs_last_24h"] == 0

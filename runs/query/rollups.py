@@ -155,10 +155,9 @@ def whole_days(
     """The first and last start of the UTC days a range covers whole (the
     first None: from the beginning), or None if it covers none.
 
-    Only days that ended before yesterday count: the last day and a bit stay
-    hourly, so "the last 24 hours" never needs a day split.
+    Today is never whole (its hours are still coming), so it stays hourly.
     """
-    last = floor_day(now) - timedelta(days=2)
+    last = floor_day(now) - timedelta(days=1)
     if end is not None:
         # A range holds the hours starting up to ``end``: a whole day's last
         # hour starts 23 hours after the day.

@@ -200,7 +200,7 @@ def summary(scope: StatsScope) -> dict[str, Any]:
     return {
         "total_runs": total,
         "total_traces": traces,
-        "runs_last_24h": sum(c["runs"] for h, c in hourly.items() if h >= last_day),
+        "runs_last_24h": _runs_since(scope, last_day, hourly, by_hour),
         "error_runs": error_runs,
         "error_rate": round(error_runs / total, 4) if total else 0.0,
         # Successes over finished runs: running runs have no outcome yet.
@@ -230,6 +230,28 @@ def summary(scope: StatsScope) -> dict[str, Any]:
         "time_series": _series(hourly, start, scope.end or now),
         "recent_projects": recent_projects,
     }
+
+
+def _runs_since(
+    scope: StatsScope,
+    since: datetime,
+    hourly: dict[Any, dict[str, Any]],
+    by_hour: bool,
+) -> int:
+    """Runs of the scope's projects in its range from ``since`` on: from the
+    hourly series when it is one, else by its own read of those hours (a
+    daily series holds yesterday as one day)."""
+    if by_hour:
+        return sum(c["runs"] for h, c in hourly.items() if h >= since)
+    if scope.end is not None and scope.end < since:
+        return 0
+    recent = StatsScope(
+        project_ids=scope.project_ids,
+        start=max(since, scope.start) if scope.start is not None else since,
+        end=scope.end,
+    )
+    ((n,),) = rollups.grouped(recent, (), {"n": Sum("runs")}, by_hour=True) or [(0,)]
+    return as_int(n)
 
 
 def _success_rate(by_status: dict[str, int]) -> float | None:
