@@ -72,6 +72,18 @@ class TraceRollup(models.Model):
         return f"trace {self.trace_id} ({self.thread_id or 'no thread'})"
 
 
+def keyed(key: str, prefix: str) -> list[models.BaseConstraint]:
+    """One row per (project, key)."""
+    return [models.UniqueConstraint(fields=["project_id", key], name=f"{prefix}_key")]
+
+
+def latest_first(prefix: str) -> list[models.Index]:
+    """A project's rows, latest activity first: the list pages (``keyset``)."""
+    return [
+        models.Index(fields=["project_id", "-last_start", "-id"], name=f"{prefix}_last")
+    ]
+
+
 class GroupRollup(models.Model):
     """Traces of one project grouped by a key of their root, and their sums.
 
@@ -98,6 +110,9 @@ class GroupRollup(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{self.key} ({self.count} {self.COUNT})"
+
     @property
     def key(self) -> str:
         return getattr(self, self.KEY)
@@ -122,20 +137,8 @@ class ThreadRollup(GroupRollup):
     error_turns = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["project_id", "thread_id"], name="thread_rollup_key"
-            )
-        ]
-        indexes = [
-            # The threads list: a project's threads, latest activity first.
-            models.Index(
-                fields=["project_id", "-last_start", "-id"], name="thread_rollup_last"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.thread_id} ({self.turns} turns)"
+        constraints = keyed("thread_id", "thread_rollup")
+        indexes = latest_first("thread_rollup")
 
 
 class UserRollup(GroupRollup):
@@ -149,19 +152,9 @@ class UserRollup(GroupRollup):
     error_traces = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["project_id", "user_id"], name="user_rollup_key"
-            )
-        ]
+        constraints = keyed("user_id", "user_rollup")
         indexes = [
-            # The users list: a project's users, last seen first.
-            models.Index(
-                fields=["project_id", "-last_start", "-id"], name="user_rollup_last"
-            ),
+            *latest_first("user_rollup"),
             # One user across projects.
             models.Index(fields=["user_id"], name="user_rollup_user"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} ({self.traces} traces)"
