@@ -294,3 +294,36 @@ def test_the_v2_threads_api_reports_total_cost(client, shop):
             {"session_id": project, "selects": "TURNS,TOTAL_COST"},
         )
         assert response.json() == {"turns": 2 if cost else 1, "total_cost": cost}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0020_backfills_a_store_written_under_the_0019_triggers():
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(target):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([("runs", target)])
+
+    migrate("0019_experiments")
+    try:
+        top, child = uuid.uuid4(), uuid.uuid4()
+        send(
+            ("post", root(top)),
+            ("post", llm(child, top, tokens=2, total_cost=0.5)),
+            ("post", llm(uuid.uuid4(), top, model="x-7", tokens=3)),
+            ("post", llm(uuid.uuid4(), uuid.uuid4(), total_cost=0.25)),  # no root
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM runs_tracerollup")
+            assert cursor.fetchone()[0] == 1  # a cost alone did not count before
+    finally:
+        migrate("0020_rollup_cost")
+    assert costs(top) == [(1, 0.5)] * 3
+    assert sorted(TraceRollup.objects.values_list("priced_runs", "total_cost")) == [
+        (1, 0.25),
+        (1, 0.5),
+    ]
+    # The re-created triggers count what comes next.
+    Run.objects.filter(id=child).delete()
+    assert costs(top) == [(0, None)] * 3
