@@ -80,7 +80,8 @@ class BenchDatabase:
             if self.pg_admin:
                 conn.execute(
                     "INSERT INTO runs_project (id, name, description, metadata, "
-                    "created_at) VALUES (gen_random_uuid(), 'bench', '', '{}', now())"
+                    "created_at, agent_id, agent_environment) "
+                    "VALUES (gen_random_uuid(), 'bench', '', '{}', now(), '', '')"
                 )
                 found = conn.execute(
                     "SELECT indexname FROM pg_indexes WHERE tablename = 'runs_run' "
@@ -90,7 +91,8 @@ class BenchDatabase:
             else:
                 conn.execute(
                     "INSERT INTO runs_project (id, name, description, metadata, "
-                    "created_at) VALUES (?, 'bench', '', '{}', '2026-01-01')",
+                    "created_at, agent_id, agent_environment) "
+                    "VALUES (?, 'bench', '', '{}', '2026-01-01', '', '')",
                     (uuid.uuid4().hex,),
                 )
                 found = conn.execute(

@@ -36,7 +36,8 @@ def _cursor_error(exc: Exception) -> ToolError:
     title="List conversation threads",
     description="A project's conversation threads (traces sharing a thread_id, "
     "session_id or conversation_id metadata value), latest activity first, with "
-    "turns, errors, latency and tokens. Page with `cursor` = `next_cursor`.",
+    "turns, errors, latency, tokens and cost (total_cost in USD: null when no run "
+    "was priced, never $0). Page with `cursor` = `next_cursor`.",
     properties={
         "project": {"type": "string", "maxLength": 255},
         "search": {"type": "string", "maxLength": 255, "description": "In thread ids."},
@@ -77,6 +78,7 @@ def list_threads(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
                 "last_start": row.last_start.isoformat(),
                 "latency_ms": row.latency_ms,
                 "total_tokens": row.total_tokens,
+                "total_cost": row.total_cost,
             }
             for row in page.items
         ],
@@ -88,8 +90,9 @@ def list_threads(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
     "get_thread",
     title="Get a conversation thread",
     description="One thread turn by turn, oldest first: each turn's user input "
-    "and final answer (clipped), status, latency, tokens and trace id (open it "
-    "with get_trace). Page with `cursor` = `next_cursor`.",
+    "and final answer (clipped), status, latency, tokens, cost (null when no run "
+    "was priced) and trace id (open it with get_trace). Page with `cursor` = "
+    "`next_cursor`.",
     properties={
         "project": {"type": "string", "maxLength": 255},
         "thread_id": {"type": "string", "maxLength": 255},
@@ -131,6 +134,7 @@ def get_thread(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
                 "error_runs": turn.error_runs,
                 "latency_ms": turn.latency_ms,
                 "total_tokens": turn.total_tokens,
+                "total_cost": turn.total_cost,
                 "user": clip(user_input(root.get("inputs")), TEXT_CHARS),
                 "answer": clip(final_answer(root.get("outputs")), TEXT_CHARS),
                 "error": clip(root.get("error"), TEXT_CHARS),
@@ -141,6 +145,7 @@ def get_thread(arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
         "thread_id": thread.thread_id,
         "turns_total": thread.turns,
         "error_turns": thread.error_turns,
+        "total_cost": thread.total_cost,
         "turns": turns,
         "next_cursor": page.next_cursor,
     }

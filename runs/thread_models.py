@@ -2,13 +2,11 @@
 
 A thread is the traces of one project whose root runs share the metadata key
 ``thread_id`` (else ``session_id``, else ``conversation_id``); a user is the
-root's ``user_id`` metadata. Triggers of migration 0015 keep one
-``TraceRollup`` row per trace and one ``ThreadRollup`` row per thread exact
-under inserts, replays, patches and deletes (ingest, ORM, purge alike), so a
-page of threads is an index read however many runs are stored.
-
-Cost, once runs carry it, is one more summed column in each table (beside
-``total_tokens``) and one more term in the triggers' token sums.
+root's ``user_id`` metadata. Triggers (``runs.rollup_triggers``, created by
+migrations 0017, 0018 and 0020) keep one ``TraceRollup`` row per trace and one
+``ThreadRollup``/``UserRollup`` row per thread/user exact under inserts,
+replays, patches and deletes (ingest, ORM, purge alike), so a page of threads
+is an index read however many runs are stored.
 """
 
 from __future__ import annotations
@@ -51,6 +49,10 @@ class TraceRollup(models.Model):
     prompt_tokens = models.BigIntegerField(default=0)
     completion_tokens = models.BigIntegerField(default=0)
     total_tokens = models.BigIntegerField(default=0)
+    # Runs of the trace with a cost, and the sum of their costs: null while
+    # none is priced, as the root's ``trace_cost`` (never a made-up $0).
+    priced_runs = models.IntegerField(default=0)
+    total_cost = models.FloatField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -70,68 +72,89 @@ class TraceRollup(models.Model):
         return f"trace {self.trace_id} ({self.thread_id or 'no thread'})"
 
 
-class ThreadRollup(models.Model):
-    """One thread of a project: its turns (traces) and their sums."""
+def keyed(key: str, prefix: str) -> list[models.BaseConstraint]:
+    """One row per (project, key)."""
+    return [models.UniqueConstraint(fields=["project_id", key], name=f"{prefix}_key")]
+
+
+def latest_first(prefix: str) -> list[models.Index]:
+    """A project's rows, latest activity first: the list pages (``keyset``)."""
+    return [
+        models.Index(fields=["project_id", "-last_start", "-id"], name=f"{prefix}_last")
+    ]
+
+
+class GroupRollup(models.Model):
+    """Traces of one project grouped by a key of their root, and their sums.
+
+    ``KEY``, ``COUNT`` and ``ERRORS`` name the subclass's own columns, so
+    filters and pages serve threads and users alike.
+    """
+
+    KEY: str
+    COUNT: str
+    ERRORS: str
 
     project_id = models.UUIDField()
-    thread_id = models.CharField(max_length=255)
-    turns = models.IntegerField(default=0)
     first_start = models.DateTimeField()
     last_start = models.DateTimeField()
-    # Sum of the finished turns' latencies.
+    # Sum of the finished traces' latencies.
     latency_ms = models.FloatField(default=0)
-    # Turns with at least one failed run.
-    error_turns = models.IntegerField(default=0)
     prompt_tokens = models.BigIntegerField(default=0)
     completion_tokens = models.BigIntegerField(default=0)
     total_tokens = models.BigIntegerField(default=0)
+    # Priced runs beneath the row; the cost is null while there is none.
+    priced_runs = models.IntegerField(default=0)
+    total_cost = models.FloatField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["project_id", "thread_id"], name="thread_rollup_key"
-            )
-        ]
-        indexes = [
-            # The threads list: a project's threads, latest activity first.
-            models.Index(
-                fields=["project_id", "-last_start", "-id"], name="thread_rollup_last"
-            ),
-        ]
+        abstract = True
 
     def __str__(self) -> str:
-        return f"{self.thread_id} ({self.turns} turns)"
+        return f"{self.key} ({self.count} {self.COUNT})"
+
+    @property
+    def key(self) -> str:
+        return getattr(self, self.KEY)
+
+    @property
+    def count(self) -> int:
+        return getattr(self, self.COUNT)
+
+    @property
+    def errors(self) -> int:
+        return getattr(self, self.ERRORS)
 
 
-class UserRollup(models.Model):
-    """One user of a project (the roots' ``user_id``): their traces and sums."""
+class ThreadRollup(GroupRollup):
+    """One thread of a project: its turns (traces) and their sums."""
 
-    project_id = models.UUIDField()
-    user_id = models.CharField(max_length=255)
-    traces = models.IntegerField(default=0)
-    first_start = models.DateTimeField()
-    last_start = models.DateTimeField()
-    latency_ms = models.FloatField(default=0)
-    # Traces with at least one failed run.
-    error_traces = models.IntegerField(default=0)
-    prompt_tokens = models.BigIntegerField(default=0)
-    completion_tokens = models.BigIntegerField(default=0)
-    total_tokens = models.BigIntegerField(default=0)
+    KEY, COUNT, ERRORS = "thread_id", "turns", "error_turns"
+
+    thread_id = models.CharField(max_length=255)
+    turns = models.IntegerField(default=0)
+    # Turns with at least one failed run.
+    error_turns = models.IntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["project_id", "user_id"], name="user_rollup_key"
-            )
-        ]
+        constraints = keyed("thread_id", "thread_rollup")
+        indexes = latest_first("thread_rollup")
+
+
+class UserRollup(GroupRollup):
+    """One user of a project (the roots' ``user_id``): their traces and sums."""
+
+    KEY, COUNT, ERRORS = "user_id", "traces", "error_traces"
+
+    user_id = models.CharField(max_length=255)
+    traces = models.IntegerField(default=0)
+    # Traces with at least one failed run.
+    error_traces = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = keyed("user_id", "user_rollup")
         indexes = [
-            # The users list: a project's users, last seen first.
-            models.Index(
-                fields=["project_id", "-last_start", "-id"], name="user_rollup_last"
-            ),
+            *latest_first("user_rollup"),
             # One user across projects.
             models.Index(fields=["user_id"], name="user_rollup_user"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} ({self.traces} traces)"

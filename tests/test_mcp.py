@@ -607,6 +607,25 @@ def test_list_threads_and_get_thread_walk_a_conversation(rpc, conversation):
     assert errors["threads"] == []
 
 
+def test_thread_tools_report_cost_and_null_when_nothing_was_priced(rpc, conversation):
+    first = conversation[0]
+    RunFactory(
+        project=first.project,
+        parent=first,
+        trace_id=first.trace_id,
+        run_type="llm",
+        total_tokens=10,
+        total_cost=0.25,
+    )
+    listed = data(tool(rpc, "list_threads", {"project": "support-bot"}))
+    assert [t["total_cost"] for t in listed["threads"]] == [0.25]
+    thread = data(
+        tool(rpc, "get_thread", {"project": "support-bot", "thread_id": "conv <1>"})
+    )
+    assert thread["total_cost"] == 0.25
+    assert [t["total_cost"] for t in thread["turns"]] == [0.25, None, None]
+
+
 def test_thread_tools_refuse_bad_arguments(rpc, conversation):
     for arguments, text in (
         ({}, "project is required"),

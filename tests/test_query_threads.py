@@ -9,6 +9,7 @@ import pytest
 
 from runs.ingest import ingest
 from runs.ingest.batch import Batch
+from runs.ingest.store import update_trace_costs
 from runs.models import Feedback, Project, Run
 from runs.purge import delete_traces
 from runs.query import threads
@@ -30,31 +31,46 @@ def thread_of(run):
     return ""
 
 
+def cost_sum(costs):
+    """A recount's cost: the sum of the priced, None when none is (as trace_cost)."""
+    priced = [c for c in costs if c is not None]
+    # Rounded: the triggers add and subtract floats in another order.
+    return round(sum(priced), 10) if priced else None
+
+
+def rounded(cost):
+    return None if cost is None else round(cost, 10)
+
+
 def expected():
     """Trace and thread rollups recomputed from the stored runs."""
     traces = {}
     for run in Run.objects.all():
         row = traces.setdefault(
-            run.trace_id, {"root": None, "errors": 0, "tokens": [0, 0, 0]}
+            run.trace_id, {"root": None, "errors": 0, "tokens": [0, 0, 0], "costs": []}
         )
         row["errors"] += run.status == "error"
         for i, col in enumerate(("prompt_tokens", "completion_tokens", "total_tokens")):
             row["tokens"][i] += getattr(run, col)
+        if run.total_cost is not None:
+            row["costs"].append(run.total_cost)
         if run.parent_id is None:
             row["root"] = run
     trace_rows = {}
     for trace_id, row in traces.items():
         root = row["root"]
-        if root is None and not row["errors"] and not any(row["tokens"]):
+        if root is None and not (row["errors"] or any(row["tokens"]) or row["costs"]):
             continue
         trace_rows[trace_id] = (
             root.id if root else None,
             thread_of(root) if root else "",
             row["errors"],
             tuple(row["tokens"]),
+            len(row["costs"]),
+            cost_sum(row["costs"]),
         )
-    thread_rows = defaultdict(lambda: [0, [], 0, 0, [0, 0, 0]])
-    for trace_id, (_root, thread, errors, tokens) in trace_rows.items():
+    thread_rows = defaultdict(lambda: [0, [], 0, 0, [0, 0, 0], 0, []])
+    for trace_id, (_root, thread, errors, tokens, priced, _cost) in trace_rows.items():
         root = traces[trace_id]["root"]
         if not thread or root.project_id is None:
             continue
@@ -64,20 +80,33 @@ def expected():
         row[2] += errors > 0
         row[3] += root.duration_ms or 0
         row[4] = [a + b for a, b in zip(row[4], tokens, strict=True)]
+        row[5] += priced
+        row[6].extend(traces[trace_id]["costs"])
     threads_out = {
-        key: (turns, min(starts), max(starts), errors, round(lat, 1), tuple(tok))
-        for key, (turns, starts, errors, lat, tok) in thread_rows.items()
+        key: (
+            turns,
+            min(starts),
+            max(starts),
+            errors,
+            round(lat, 1),
+            tuple(tok),
+            priced,
+            cost_sum(costs),
+        )
+        for key, (turns, starts, errors, lat, tok, priced, costs) in thread_rows.items()
     }
     return trace_rows, threads_out
 
 
 def expected_users():
     """User rollups recomputed from the stored runs."""
-    errors, tokens = defaultdict(int), defaultdict(int)
+    errors, tokens, costs = defaultdict(int), defaultdict(int), defaultdict(list)
     for run in Run.objects.all():
         errors[run.trace_id] += run.status == "error"
         tokens[run.trace_id] += run.total_tokens
-    users = defaultdict(lambda: [0, [], 0, 0])
+        if run.total_cost is not None:
+            costs[run.trace_id].append(run.total_cost)
+    users = defaultdict(lambda: [0, [], 0, 0, []])
     for root in Run.objects.filter(parent__isnull=True, project__isnull=False):
         meta = (root.extra or {}).get("metadata") or {}
         user = meta.get("user_id") if isinstance(meta, dict) else None
@@ -88,7 +117,11 @@ def expected_users():
         row[1].append(root.start_time)
         row[2] += errors[root.trace_id] > 0
         row[3] += tokens[root.trace_id]
-    return {k: (n, min(s), max(s), e, t) for k, (n, s, e, t) in users.items()}
+        row[4].extend(costs[root.trace_id])
+    return {
+        k: (n, min(s), max(s), e, t, len(c), cost_sum(c))
+        for k, (n, s, e, t, c) in users.items()
+    }
 
 
 def actual_users():
@@ -99,6 +132,8 @@ def actual_users():
             u.last_start,
             u.error_traces,
             u.total_tokens,
+            u.priced_runs,
+            rounded(u.total_cost),
         )
         for u in UserRollup.objects.all()
     }
@@ -111,6 +146,8 @@ def actual():
             t.thread_id,
             t.error_runs,
             (t.prompt_tokens, t.completion_tokens, t.total_tokens),
+            t.priced_runs,
+            rounded(t.total_cost),
         )
         for t in TraceRollup.objects.all()
     }
@@ -122,6 +159,8 @@ def actual():
             h.error_turns,
             round(h.latency_ms, 1),
             (h.prompt_tokens, h.completion_tokens, h.total_tokens),
+            h.priced_runs,
+            rounded(h.total_cost),
         )
         for h in ThreadRollup.objects.all()
     }
@@ -286,13 +325,33 @@ def test_deletes_purges_and_project_deletion_keep_the_rollups_exact():
     assert not ThreadRollup.objects.exists()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+def priced_model(body, model):
+    """An LLM call of a model with a list price, or of one with none."""
+    metadata = body.setdefault("extra", {}).setdefault("metadata", {})
+    metadata.update(ls_provider="openai", ls_model_name=model)
+
+
+def random_cost(rng, body):
+    """Priced, unpriced or client-sent cost (with or without tokens), or none."""
+    kind = rng.choice(["priced", "unpriced", "client", "client-free", "plain"])
+    if kind in ("priced", "unpriced"):
+        priced_model(body, "gpt-4o" if kind == "priced" else "house-model-7")
+        body["outputs"] = usage(rng.randint(1, 9))
+    elif kind == "client":
+        body["total_cost"] = rng.choice([0.0, 0.25, 1.5]) * rng.randint(1, 4)
+        if rng.random() < 0.5:
+            body["outputs"] = usage(rng.randint(1, 9))
+    elif kind == "client-free":
+        body["prompt_cost"] = body["completion_cost"] = 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_random_writes_leave_the_rollups_equal_to_a_recount(seed):
     rng = random.Random(seed)
     runs = []  # (id, trace, parent)
-    for step in range(60):
+    for step in range(80):
         action = rng.random()
-        if action < 0.35 or not runs:
+        if action < 0.3 or not runs:
             rid = uuid.uuid4()
             runs.append((rid, rid, None))
             body = post(
@@ -304,7 +363,7 @@ def test_random_writes_leave_the_rollups_equal_to_a_recount(seed):
                 metadata = body.setdefault("extra", {}).setdefault("metadata", {})
                 metadata["user_id"] = rng.choice(["u1", "u2", "u3"])
             send(("post", body))
-        elif action < 0.65:
+        elif action < 0.6:
             parent = rng.choice(runs)
             rid = uuid.uuid4()
             runs.append((rid, parent[1], parent[0]))
@@ -314,12 +373,14 @@ def test_random_writes_leave_the_rollups_equal_to_a_recount(seed):
                 parent=parent[0],
                 start=T0 + timedelta(seconds=step),
             )
-            if rng.random() < 0.5:
-                body["outputs"] = usage(rng.randint(1, 9))
+            random_cost(rng, body)
             if rng.random() < 0.3:
                 body["error"] = "boom"
+            if rng.random() < 0.2:
+                # The patch first: stored alone, then moved into its trace.
+                send(("patch", {"id": str(rid), "total_cost": 0.5}))
             send(("post", body))
-        elif action < 0.85:
+        elif action < 0.78:
             rid = rng.choice(runs)[0]
             patch = {
                 "id": str(rid),
@@ -336,13 +397,31 @@ def test_random_writes_leave_the_rollups_equal_to_a_recount(seed):
                         "user_id": rng.choice(["u1", "u2", ""]),
                     }
                 }
+            if rng.random() < 0.3:
+                patch["total_cost"] = rng.choice([0.0, 2.0, 0.125])
             send(("patch", patch))
-        else:
+        elif action < 0.86:
+            # A reprice (or a price removed): costs changed in place.
+            rid = rng.choice(runs)[0]
+            cost = rng.choice([None, 0.0, 0.75, 3.0])
+            Run.objects.filter(id=rid, parent__isnull=False).update(total_cost=cost)
+        elif action < 0.94:
             victim = rng.choice(runs)
             Run.objects.filter(id=victim[0]).delete()
             runs.remove(victim)
+        else:
+            trace = rng.choice(runs)[1]
+            delete_traces([trace])
+            runs = [r for r in runs if r[1] != trace]
     assert actual() == expected()
     assert actual_users() == expected_users()
+    costs = set(TraceRollup.objects.values_list("total_cost", flat=True))
+    assert None in costs and len(costs) > 1  # priced and unpriced traces alike
+    # The same sum as a root's trace_cost (which ORM writes leave stale).
+    update_trace_costs({trace for _, trace, _ in runs})
+    for root in Run.objects.filter(parent__isnull=True):
+        rollup = TraceRollup.objects.get(trace_id=root.trace_id)
+        assert rounded(rollup.total_cost) == rounded(root.trace_cost)
 
 
 def _thread(project, name, turns, start, error=False):

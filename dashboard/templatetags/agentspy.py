@@ -154,6 +154,17 @@ def usd(value: float | None) -> str:
     return format_usd(value)
 
 
+@register.simple_tag
+def cost(value: float | None) -> SafeString | str:
+    """A rollup's cost; "—" with a hover when no run beneath it was priced."""
+    if value is None:
+        return format_html(
+            '<span class="muted" title="{}">—</span>',
+            "No run was priced (a model with no known price is not counted as $0)",
+        )
+    return format_usd(value)
+
+
 @register.filter
 def number(value: int | float | None) -> str:
     if value is None:

@@ -12,15 +12,14 @@ import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 
+from dashboard.views import rollup_lists as lists
 from dashboard.views.common import dashboard_view, find_project, page
 from dashboard.views.feedback import author, feedback_rows
 from runs.models import Project, Run
 from runs.query import threads as q
-from runs.query.filters import SINCE
 from runs.query.turn_text import final_answer, user_input
 from runs.thread_models import TraceRollup
 
@@ -37,22 +36,9 @@ def thread_url(project: Project, thread_id: str) -> str:
     return f"{base}/{quote(thread_id, safe='')}?{urlencode({'project': project.name})}"
 
 
-def _params(query: QueryDict) -> dict[str, str]:
-    return {
-        n: query.get(n, "").strip() for n in LIST_PARAMS if query.get(n, "").strip()
-    }
-
-
 def _where(params: dict[str, str]) -> tuple[q.ThreadFilter, dict[str, str]]:
-    errors: dict[str, str] = {}
-    where = q.ThreadFilter(search=params.get("search", "")[:255])
-    where.errors = {"true": True, "false": False}.get(params.get("errors", ""))
-    since = params.get("since", "")
-    if since:
-        if since in SINCE:
-            where.active_after = timezone.now() - SINCE[since]
-        else:
-            errors["since"] = f"Expected one of {', '.join(SINCE)}."
+    where = q.ThreadFilter()
+    errors = lists.read_filter(params, where)
     turns = params.get("min_turns", "")
     if turns:
         if turns.isdigit() and int(turns) <= 1_000_000:
@@ -69,55 +55,32 @@ def _feedback_list(stats: dict[str, q.FeedbackStats]) -> list[dict[str, Any]]:
     ]
 
 
-def _pick_project(request: HttpRequest, template: str) -> HttpResponse:
-    context = {"projects": Project.objects.only("id", "name")[:500]}
-    return page(request, template, context)
-
-
 @dashboard_view
 def threads(request: HttpRequest) -> HttpResponse:
     project = find_project(request.GET.get("project", ""))
     if project is None:
-        if request.GET.get("project"):
-            context = {"missing": request.GET["project"]}
-            return page(request, "dashboard/threads_pick.html", context, status=404)
-        return _pick_project(request, "dashboard/threads_pick.html")
-    params = _params(request.GET)
+        return lists.pick_project(request, "dashboard/threads_pick.html")
+    params = lists.list_params(request.GET, LIST_PARAMS)
     where, errors = _where(params)
-    rows: list[Any] = []
-    next_link = ""
-    if not errors:
-        try:
-            result = q.list_threads(
-                project.id,
-                where=where,
-                cursor=request.GET.get("after") or None,
-                limit=PAGE_SIZE,
-            )
-        except q.BadCursor:
-            errors["after"] = "Not a valid page cursor."
-        else:
-            rows = result.items
-            if result.next_cursor:
-                next_link = "?" + urlencode({**params, "after": result.next_cursor})
+    context = lists.list_page(
+        request,
+        project,
+        q.list_threads,
+        where=where,
+        params=params,
+        errors=errors,
+        limit=PAGE_SIZE,
+    )
+    context.update(
+        list_url=reverse("dashboard:threads"), noun="thread", since_label="Active"
+    )
+    rows = context["rows"]
     feedback = q.feedback_by_thread(project.id, [r.thread_id for r in rows])
     for row in rows:
         row.url = thread_url(project, row.thread_id)
         row.feedback = _feedback_list(feedback.get(row.thread_id, {}))
-    context = {
-        "project": project,
-        "rows": rows,
-        "errors": errors,
-        "form": params,
-        "filtering": any(k != "project" for k in params),
-        "since_choices": list(SINCE),
-        "next_link": next_link,
-        "first_link": "?" + urlencode(params),
-        "first_page": not request.GET.get("after"),
-    }
-    return page(
-        request, "dashboard/threads.html", context, status=400 if errors else 200
-    )
+    status = 400 if context["errors"] else 200
+    return page(request, "dashboard/threads.html", context, status=status)
 
 
 def load_turns(

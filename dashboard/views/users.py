@@ -10,14 +10,12 @@ from urllib.parse import quote, urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 
+from dashboard.views import rollup_lists as lists
 from dashboard.views.common import dashboard_view, find_project, page
 from dashboard.views.threads import thread_url
 from runs.models import Project, Run
 from runs.query import users as q
-from runs.query.filters import SINCE
-from runs.query.threads import BadCursor
 from runs.query.turn_text import preview, user_input
 
 PAGE_SIZE = 50
@@ -33,52 +31,27 @@ def user_url(user_id: str, project: Project | None = None) -> str:
 def users(request: HttpRequest) -> HttpResponse:
     project = find_project(request.GET.get("project", ""))
     if project is None:
-        context = {"missing": request.GET.get("project", "")}
-        context["projects"] = Project.objects.only("id", "name")[:500]
-        status = 404 if context["missing"] else 200
-        return page(request, "dashboard/users_pick.html", context, status=status)
-    params = {
-        n: request.GET[n].strip() for n in LIST_PARAMS if request.GET.get(n, "").strip()
-    }
-    errors: dict[str, str] = {}
-    where = q.UserFilter(search=params.get("search", "")[:255])
-    where.errors = {"true": True, "false": False}.get(params.get("errors", ""))
-    if params.get("since"):
-        if params["since"] in SINCE:
-            where.active_after = timezone.now() - SINCE[params["since"]]
-        else:
-            errors["since"] = f"Expected one of {', '.join(SINCE)}."
-    rows, next_link = [], ""
-    if not errors:
-        try:
-            result = q.list_users(
-                project.id,
-                where=where,
-                cursor=request.GET.get("after") or None,
-                limit=PAGE_SIZE,
-            )
-        except BadCursor:
-            errors["after"] = "Not a valid page cursor."
-        else:
-            rows = result.items
-            if result.next_cursor:
-                next_link = "?" + urlencode({**params, "after": result.next_cursor})
+        return lists.pick_project(request, "dashboard/users_pick.html")
+    params = lists.list_params(request.GET, LIST_PARAMS)
+    where = q.UserFilter()
+    errors = lists.read_filter(params, where)
+    context = lists.list_page(
+        request,
+        project,
+        q.list_users,
+        where=where,
+        params=params,
+        errors=errors,
+        limit=PAGE_SIZE,
+    )
+    context.update(list_url=reverse("dashboard:users"), noun="user", since_label="Seen")
+    rows = context["rows"]
     threads = q.thread_counts(project.id, [r.user_id for r in rows])
     for row in rows:
         row.url = user_url(row.user_id, project)
         row.threads = threads.get(row.user_id, 0)
-    context = {
-        "project": project,
-        "rows": rows,
-        "errors": errors,
-        "form": params,
-        "filtering": any(k != "project" for k in params),
-        "since_choices": list(SINCE),
-        "next_link": next_link,
-        "first_link": "?" + urlencode(params),
-        "first_page": not request.GET.get("after"),
-    }
-    return page(request, "dashboard/users.html", context, status=400 if errors else 200)
+    status = 400 if context["errors"] else 200
+    return page(request, "dashboard/users.html", context, status=status)
 
 
 @dashboard_view

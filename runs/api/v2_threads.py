@@ -167,7 +167,7 @@ def thread_items(project_id: uuid.UUID, rows: list[ThreadRollup]) -> list[dict]:
                 "max_start_time": _iso(row.last_start),
                 "num_errored_turns": row.error_turns,
                 "total_tokens": row.total_tokens,
-                "total_cost": None,
+                "total_cost": row.total_cost,
                 "feedback_stats": _stats_dict(feedback.get(row.thread_id, {})),
                 "first_trace_id": str(first.trace_id) if first else None,
                 "last_trace_id": str(last.trace_id) if last else None,
@@ -238,6 +238,8 @@ def trace_item(
         "PROMPT_TOKENS": turn.prompt_tokens,
         "COMPLETION_TOKENS": turn.completion_tokens,
         "TOTAL_TOKENS": turn.total_tokens,
+        # The whole trace's, as LangSmith's root run total (null: none priced).
+        "TOTAL_COST": turn.total_cost,
         "INPUTS": root.inputs if root else None,
         "OUTPUTS": root.outputs if root else None,
         "INPUTS_PREVIEW": preview(user_input(root.inputs)) if root else None,
@@ -249,7 +251,7 @@ def trace_item(
     item = {"trace_id": str(turn.trace_id)}
     for select in selects:
         key = select.lower()
-        item[key] = values.get(select)  # costs and details: none recorded yet
+        item[key] = values.get(select)  # split costs, details: not recorded
     return item
 
 
@@ -295,6 +297,7 @@ def thread_stats(
         "PROMPT_TOKENS": thread.prompt_tokens,
         "COMPLETION_TOKENS": thread.completion_tokens,
         "TOTAL_TOKENS": thread.total_tokens,
+        "TOTAL_COST": thread.total_cost,
     }
     turns = q.turns_of(project_id, thread.thread_id)
     if "LAST_END_TIME" in selects:

@@ -8,8 +8,6 @@ being shown only. Cursors are opaque keyset positions.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,85 +15,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils.dateparse import parse_datetime
 
 from runs.models import Feedback
+from runs.query.keyset import BadCursor as BadCursor  # callers say q.BadCursor
+from runs.query.keyset import Page, RollupFilter, keyset_page, latest_page
 from runs.thread_models import ThreadRollup, TraceRollup
 
-MAX_PAGE = 100
-
-
-class BadCursor(ValueError):
-    """A cursor that this server did not hand out."""
-
-
-def encode_cursor(*values: Any) -> str:
-    data = orjson.dumps(
-        [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    )
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
-    """The keyset values of a cursor, checked against the expected types."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = orjson.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise BadCursor("cursor is not one this server returned") from exc
-    if not isinstance(values, list) or len(values) != len(kinds):
-        raise BadCursor("cursor is not one this server returned")
-    out: list[Any] = []
-    for value, kind in zip(values, kinds, strict=True):
-        try:
-            if kind is datetime:
-                parsed = parse_datetime(value) if isinstance(value, str) else None
-                if parsed is None:
-                    raise ValueError(value)
-                out.append(parsed)
-            elif kind is uuid.UUID:
-                out.append(uuid.UUID(value))
-            elif kind is int and isinstance(value, int) and not isinstance(value, bool):
-                out.append(value)
-            else:
-                raise ValueError(value)
-        except (TypeError, ValueError) as exc:
-            raise BadCursor("cursor is not one this server returned") from exc
-    return out
-
 
 @dataclass
-class Page:
-    items: list[Any]
-    next_cursor: str | None
-
-
-@dataclass
-class ThreadFilter:
+class ThreadFilter(RollupFilter):
     """What a threads list may be narrowed by (the dashboard and the API)."""
 
-    search: str = ""
-    errors: bool | None = None
     min_turns: int | None = None
-    active_after: datetime | None = None
-    active_before: datetime | None = None
     thread_ids: list[str] = field(default_factory=list)
 
     def apply(self, qs: QuerySet[ThreadRollup]) -> QuerySet[ThreadRollup]:
-        if self.search:
-            qs = qs.filter(thread_id__icontains=self.search)
-        if self.errors is True:
-            qs = qs.filter(error_turns__gt=0)
-        elif self.errors is False:
-            qs = qs.filter(error_turns=0)
+        qs = super().apply(qs)
         if self.min_turns:
             qs = qs.filter(turns__gte=self.min_turns)
-        if self.active_after is not None:
-            qs = qs.filter(last_start__gte=self.active_after)
-        if self.active_before is not None:
-            qs = qs.filter(last_start__lt=self.active_before)
         if self.thread_ids:
             qs = qs.filter(thread_id__in=self.thread_ids)
         return qs
@@ -109,17 +47,8 @@ def list_threads(
     limit: int = 50,
 ) -> Page:
     """A page of a project's threads, latest activity first."""
-    qs = ThreadRollup.objects.filter(project_id=project_id)
-    qs = (where or ThreadFilter()).apply(qs)
-    if cursor:
-        last, pk = decode_cursor(cursor, (datetime, int))
-        qs = qs.filter(Q(last_start__lt=last) | Q(last_start=last, id__lt=pk))
-    limit = max(1, min(limit, MAX_PAGE))
-    rows = list(qs.order_by("-last_start", "-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].last_start, rows[-1].id) if more else None
-    return Page(rows, next_cursor)
+    where = where or ThreadFilter()
+    return latest_page(ThreadRollup, project_id, where, cursor=cursor, limit=limit)
 
 
 def thread_ends(
@@ -179,19 +108,8 @@ def list_turns(
     qs = turns_of(project_id, thread_id)
     if trace_ids is not None:
         qs = qs.filter(trace_id__in=list(trace_ids))
-    if cursor:
-        start, trace_id = decode_cursor(cursor, (datetime, uuid.UUID))
-        qs = qs.filter(
-            Q(start_time__gt=start) | Q(start_time=start, trace_id__gt=trace_id)
-        )
-    limit = max(1, min(limit, MAX_PAGE))
-    rows = list(qs.order_by("start_time", "trace_id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = (
-        encode_cursor(rows[-1].start_time, str(rows[-1].trace_id)) if more else None
-    )
-    return Page(rows, next_cursor)
+    keys = (("start_time", datetime), ("trace_id", uuid.UUID))
+    return keyset_page(qs, keys, cursor=cursor, limit=limit, descending=False)
 
 
 def turn_numbers(project_id: uuid.UUID, turns: Sequence[TraceRollup]) -> list[int]:

@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
-from runs.query.threads import MAX_PAGE, Page, decode_cursor, encode_cursor
+from runs.query.keyset import MAX_PAGE, Page, RollupFilter, latest_page
 from runs.thread_models import ThreadRollup, TraceRollup, UserRollup
 
 # A user's threads are found among their latest traces, this many at most.
 THREAD_SCAN = 1000
 
 
-@dataclass
-class UserFilter:
-    search: str = ""
-    errors: bool | None = None
-    active_after: datetime | None = None
-
-    def apply(self, qs: QuerySet[UserRollup]) -> QuerySet[UserRollup]:
-        if self.search:
-            qs = qs.filter(user_id__icontains=self.search)
-        if self.errors is True:
-            qs = qs.filter(error_traces__gt=0)
-        elif self.errors is False:
-            qs = qs.filter(error_traces=0)
-        if self.active_after is not None:
-            qs = qs.filter(last_start__gte=self.active_after)
-        return qs
+class UserFilter(RollupFilter):
+    """What a users list may be narrowed by."""
 
 
 def list_users(
@@ -47,15 +31,8 @@ def list_users(
     limit: int = 50,
 ) -> Page:
     """A page of a project's users, last seen first."""
-    qs = (where or UserFilter()).apply(UserRollup.objects.filter(project_id=project_id))
-    if cursor:
-        last, pk = decode_cursor(cursor, (datetime, int))
-        qs = qs.filter(Q(last_start__lt=last) | Q(last_start=last, id__lt=pk))
-    limit = max(1, min(limit, MAX_PAGE))
-    rows = list(qs.order_by("-last_start", "-id")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(rows[-1].last_start, rows[-1].id) if more else None)
+    where = where or UserFilter()
+    return latest_page(UserRollup, project_id, where, cursor=cursor, limit=limit)
 
 
 def thread_counts(project_id: uuid.UUID, user_ids: Sequence[str]) -> dict[str, int]:
