@@ -3,7 +3,7 @@
 A thread is the traces of one project whose root runs share the metadata key
 ``thread_id`` (else ``session_id``, else ``conversation_id``); a user is the
 root's ``user_id`` metadata. Triggers (``runs.rollup_triggers``, created by
-migrations 0017, 0018 and 0020) keep one ``TraceRollup`` row per trace and one
+migrations 0017, 0018 and 0021) keep one ``TraceRollup`` row per trace and one
 ``ThreadRollup``/``UserRollup`` row per thread/user exact under inserts,
 replays, patches and deletes (ingest, ORM, purge alike), so a page of threads
 is an index read however many runs are stored.

@@ -297,7 +297,7 @@ def test_the_v2_threads_api_reports_total_cost(client, shop):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0020_backfills_a_store_written_under_the_0019_triggers():
+def test_migration_0021_backfills_a_store_written_under_the_earlier_triggers():
     from django.db.migrations.executor import MigrationExecutor
 
     def migrate(target):
@@ -305,7 +305,7 @@ def test_migration_0020_backfills_a_store_written_under_the_0019_triggers():
         executor.loader.build_graph()
         executor.migrate([("runs", target)])
 
-    migrate("0019_experiments")
+    migrate("0020_daily_rollups")
     try:
         top, child = uuid.uuid4(), uuid.uuid4()
         send(
@@ -318,7 +318,7 @@ def test_migration_0020_backfills_a_store_written_under_the_0019_triggers():
             cursor.execute("SELECT count(*) FROM runs_tracerollup")
             assert cursor.fetchone()[0] == 1  # a cost alone did not count before
     finally:
-        migrate("0020_rollup_cost")
+        migrate("0021_rollup_cost")
     assert costs(top) == [(1, 0.5)] * 3
     assert sorted(TraceRollup.objects.values_list("priced_runs", "total_cost")) == [
         (1, 0.25),

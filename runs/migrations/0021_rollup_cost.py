@@ -70,7 +70,7 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("runs", "0019_experiments")]
+    dependencies = [("runs", "0020_daily_rollups")]
 
     operations = [
         migrations.SeparateDatabaseAndState(
