@@ -86,7 +86,6 @@ def tool(
 
 
 def definitions() -> list[dict[str, Any]]:
-    _load_handlers()
     return [t.definition() for t in REGISTRY.values()]
 
 
@@ -103,7 +102,6 @@ def _argument_error(name: str, arguments: dict[str, Any]) -> str | None:
 
 def call(name: str, arguments: dict[str, Any], caller: Caller) -> dict[str, Any]:
     """A ``tools/call`` result: the handler's answer as JSON text, or an error."""
-    _load_handlers()
     problem = _argument_error(name, arguments)
     if problem is None:
         try:
@@ -119,9 +117,3 @@ def call(name: str, arguments: dict[str, Any], caller: Caller) -> dict[str, Any]
     # model reads the text, and a second copy would double every answer.
     text = orjson.dumps(result, default=str).decode()
     return {"content": [{"type": "text", "text": text}], "isError": False}
-
-
-def _load_handlers() -> None:
-    # The handlers register themselves on import; imported late so that this
-    # module stays importable without the query layer's models being ready.
-    from mcpserver import handlers, thread_tools  # noqa: F401

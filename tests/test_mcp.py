@@ -640,3 +640,42 @@ def test_thread_tools_refuse_bad_arguments(rpc, conversation):
     key = create_api_key(name="other-team", project="other").key
     scoped = tool(rpc, "list_threads", {"project": "support-bot"}, key=key)
     assert scoped["isError"] is True
+
+
+def test_a_fresh_process_answers_tools_call_before_any_tools_list():
+    # A stateless client's tools/call may reach a worker that has never
+    # answered tools/list; the tools must be there from the start.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django; django.setup();"
+        "from mcpserver import tools;"
+        "print(sorted(tools.REGISTRY))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "agentspy.settings",
+            "DATABASE_URL": "sqlite:///:memory:",
+        },
+    )
+    assert done.stdout.strip() == str(
+        sorted(
+            [
+                "get_run",
+                "get_stats",
+                "get_thread",
+                "get_trace",
+                "list_projects",
+                "list_threads",
+                "search_traces",
+            ]
+        )
+    ), done.stderr
