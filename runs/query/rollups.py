@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Aggregate, DateTimeField, F, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import Aggregate, Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from runs.models import DailyRollup, RunRollup
@@ -205,7 +204,7 @@ def grouped(
             in_range &= Q(hour__gte=start)
         if scope.end is not None:
             in_range &= Q(hour__lte=scope.end)
-        return _merge([_sums(hourly.filter(in_range), keys, sums)], len(keys), None)
+        return _merge([_sums(hourly.filter(in_range), keys, sums)], len(keys))
     first, after = days[0], days[1] + timedelta(days=1)
     # Hourly rows after and before the whole days: each part one range of the
     # hour index (in one OR, SQLite scans from the earlier end to the last).
@@ -222,42 +221,40 @@ def grouped(
         parts.append(_sums(earlier, keys, sums))
     waiting = _delta_ids()
     if waiting is not None:
-        # Every delta, with its hour: those inside the whole days are kept
-        # (``_merge``). Found by their id range (both ends: SQLite would walk
-        # the hour index for an open one), not by hour: a delta is anywhere
-        # in time, and there are few (``COMPACT_ABOVE``).
+        # Every delta, flagged whether it lies in the whole days (the others
+        # are read with the edges). Found by their id range (both ends: SQLite
+        # would walk the hour index for an open one), not by hour: a delta is
+        # anywhere in time, and there are few (``COMPACT_ABOVE``).
         deltas = hourly.filter(id__range=waiting)
-        parts.append(_sums(deltas, keys, sums, hour=F("hour")))
-    return _merge(parts, len(keys), (first, after))
+        parts.append(_sums(deltas, keys, sums, counted=whole))
+    return _merge(parts, len(keys))
 
 
 def _sums(
-    qs: QuerySet, keys: Sequence[str], sums: Mapping[str, Aggregate], hour: Any = None
+    qs: QuerySet,
+    keys: Sequence[str],
+    sums: Mapping[str, Aggregate],
+    counted: Q | None = None,
 ) -> QuerySet:
-    # The same columns in every part of the union: keys, the delta's hour
-    # (NULL outside the deltas' part), then the sums.
-    marker = hour if hour is not None else Cast(Value(None), DateTimeField())
+    # The same columns in every part of the union: keys, whether the row
+    # counts (1, or for the deltas' part: whether it lies in the whole days),
+    # then the sums. An integer flag: a datetime column would be converted
+    # on every row read.
+    flag = Value(1) if counted is None else Case(When(counted, then=1), default=0)
     return (
-        qs.annotate(delta_hour=marker)
-        .values_list(*keys, "delta_hour")
+        qs.annotate(counted=flag)
+        .values_list(*keys, "counted")
         .annotate(**sums)
         .order_by()
     )
 
 
-def _merge(
-    parts: list[QuerySet],
-    width: int,
-    whole: tuple[datetime | None, datetime] | None,
-) -> list[tuple[Any, ...]]:
+def _merge(parts: list[QuerySet], width: int) -> list[tuple[Any, ...]]:
     query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     merged: dict[tuple[Any, ...], list[Any]] = {}
     for row in query:
-        delta_hour = row[width]
-        if delta_hour is not None and whole is not None:
-            first, after = whole
-            if delta_hour >= after or (first is not None and delta_hour < first):
-                continue  # read with the edges' hourly rows already
+        if not row[width]:
+            continue  # a delta outside the whole days: read with the edges
         values = [value or 0 for value in row[width + 1 :]]
         into = merged.get(row[:width])
         if into is None:
