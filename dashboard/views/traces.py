@@ -13,6 +13,7 @@ a tab stays open.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -23,9 +24,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from dashboard.views.common import dashboard_view, limit_to_project, page
+from dashboard.views.threads import feedback_list
 from runs.models import Run
 from runs.query.filters import SINCE, InvalidFilter, filter_runs
+from runs.query.previews import turn_lines
 from runs.query.roots import page_cursor, root_runs, roots_after, trace_models
+from runs.query.threads import feedback_by_trace
+from runs.thread_models import TraceRollup
 
 PAGE_SIZE = 50
 MAX_OFFSET = 10_000
@@ -51,17 +56,23 @@ FILTER_PARAMS = (
     "ordering",
 )
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
+# (key, label, ordering field). Every column but name and status may be
+# hidden with the "Columns" menu (static/agentspy/columns.js).
 COLUMNS = (
     ("name", "Name", "name"),
     ("status", "Status", "status"),
+    ("input", "Input", ""),
+    ("output", "Output", ""),
     ("duration", "Duration", "latency"),
     ("tokens", "Tokens", "total_tokens"),
     ("cost", "Cost", "trace_cost"),
+    ("feedback", "Feedback", ""),
     ("model", "Model", ""),
     ("start", "Started", "start_time"),
     ("project", "Project", ""),
     ("tags", "Tags", ""),
 )
+FIXED_COLUMNS = ("name", "status")
 
 
 def _filter_params(query: QueryDict) -> QueryDict:
@@ -87,7 +98,15 @@ def _columns(ordering: str) -> list[dict[str, Any]]:
                 sort, direction = f"-{field}", "ascending"
             else:
                 sort = f"-{field}" if field != "name" else field
-        columns.append({"key": key, "label": label, "sort": sort, "dir": direction})
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "sort": sort,
+                "dir": direction,
+                "optional": key not in FIXED_COLUMNS,
+            }
+        )
     return columns
 
 
@@ -122,11 +141,18 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
         errors = {"after": ["Not a valid page cursor."]}
     if errors:
         return {"errors": errors, "rows": [], "params": params, "columns": []}
-    models = trace_models([row["trace_id"] for row in result.runs])
     rows = result.runs
+    models = trace_models([row["trace_id"] for row in rows])
+    lines = turn_lines(row["id"] for row in rows)
+    feedback = feedback_by_trace(
+        TraceRollup(trace_id=uuid.UUID(row["trace_id"]), root_id=uuid.UUID(row["id"]))
+        for row in rows
+    )
     stale_before = timezone.now() - timedelta(minutes=settings.STALE_AFTER_MINUTES)
     for row in rows:
         row["models"] = models.get(row["trace_id"]) or []
+        row["turn"] = lines.get(row["id"])
+        row["feedback"] = feedback_list(feedback.get(uuid.UUID(row["trace_id"]), {}))
         # Still "running" long after any client would have finished: it died.
         row["stale"] = row["status"] == "running" and (
             parse_datetime(row["start_time"]) < stale_before
