@@ -53,6 +53,8 @@ FILTER_PARAMS = (
     "tree_filter",
     "feedback_key",
     "feedback_score_gte",
+    "metadata_key",
+    "metadata_value",
     "ordering",
 )
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
