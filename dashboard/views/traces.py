@@ -23,7 +23,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from dashboard.trace_params import FILTER_PARAMS, filter_params
 from dashboard.views.common import dashboard_view, limit_to_project, page
+from dashboard.views.saved_views import saved_views
 from dashboard.views.threads import feedback_list
 from runs.models import Run
 from runs.query.filters import SINCE, InvalidFilter, filter_runs
@@ -35,28 +37,6 @@ from runs.thread_models import TraceRollup
 PAGE_SIZE = 50
 MAX_OFFSET = 10_000
 POLL_SECONDS = 5
-# Filter parameters the form may carry; anything else in the URL is ignored.
-FILTER_PARAMS = (
-    "project",
-    "status",
-    "run_type",
-    "search",
-    "since",
-    "start_time_gte",
-    "start_time_lte",
-    "tags",
-    "model",
-    "has_error",
-    "min_cost",
-    "max_cost",
-    "filter",
-    "tree_filter",
-    "feedback_key",
-    "feedback_score_gte",
-    "metadata_key",
-    "metadata_value",
-    "ordering",
-)
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
 # (key, label, ordering field). Every column but name and status may be
 # hidden with the "Columns" menu (static/agentspy/columns.js).
@@ -75,15 +55,6 @@ COLUMNS = (
     ("tags", "Tags", ""),
 )
 FIXED_COLUMNS = ("name", "status")
-
-
-def _filter_params(query: QueryDict) -> QueryDict:
-    params = QueryDict(mutable=True)
-    for name in FILTER_PARAMS:
-        value = query.get(name, "").strip()
-        if value:
-            params[name] = value
-    return params
 
 
 def _columns(ordering: str) -> list[dict[str, Any]]:
@@ -121,7 +92,7 @@ def _link(params: QueryDict, **extra: Any) -> str:
 
 def load_page(request: HttpRequest) -> dict[str, Any]:
     """The rows and paging links of the table for this request's URL."""
-    params = _filter_params(request.GET)
+    params = filter_params(request.GET)
     ordering = params.get("ordering", "")
     keyset = ordering in ("", "-start_time", "start_time")
     errors: dict[str, list[str]] = {}
@@ -210,6 +181,7 @@ def traces(request: HttpRequest) -> HttpResponse:
         "since_choices": list(SINCE),
         "filtering": any(k != "ordering" for k in params),
         "form": {name: params.get(name, "") for name in FILTER_PARAMS},
+        "saved_views": saved_views(request),
     }
     status = 400 if table["errors"] else 200
     return page(request, "dashboard/traces.html", context, status=status)
