@@ -118,7 +118,7 @@ def test_many_views_are_listed_by_name_with_both_links(client):
     ]
     assert names == ["alpha", "mid", "zeta"]
     alpha = SavedView.objects.get(name="alpha")
-    assert 'href="/traces?search=alpha" class="view-name"' in menu
+    assert 'href="/traces?search=alpha" class="view-name" title="alpha"' in menu
     assert f'href="/views/{alpha.pk}"' in menu
 
 
@@ -127,7 +127,7 @@ def test_view_names_are_escaped_in_the_menu_and_in_refusals(client):
     client.post("/views", {"name": XSS, "query": "search=" + XSS})
     html = client.get("/traces").content.decode()
     assert XSS not in html
-    assert f'class="view-name">{XSS_ESCAPED}</a>' in html
+    assert f'class="view-name" title="{XSS_ESCAPED}">{XSS_ESCAPED}</a>' in html
     again = client.post("/views", {"name": XSS, "query": ""}).content.decode()
     assert XSS not in again
 

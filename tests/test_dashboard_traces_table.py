@@ -56,10 +56,10 @@ def test_each_row_previews_the_question_and_the_final_answer(client):
     )
     html = client.get("/traces").content.decode()
     assert cells(html, "input") == [
-        '<td class="turn col-input" title="Weather in Oslo?">Weather in Oslo?</td>'
+        '<td class="preview col-input" title="Weather in Oslo?">Weather in Oslo?</td>'
     ]
     assert cells(html, "output") == [
-        '<td class="turn col-output" title="Rain, 12°C">Rain, 12°C</td>'
+        '<td class="preview col-output" title="Rain, 12°C">Rain, 12°C</td>'
     ]
 
 
@@ -112,9 +112,8 @@ def test_previews_of_attacker_text_are_escaped(client):
     html = client.get("/traces").content.decode()
     assert "window.__xss=1</script>" not in html
     [cell] = cells(html, "input")
-    assert (
-        cell == f'<td class="turn col-input" title="{XSS_ESCAPED}">{XSS_ESCAPED}</td>'
-    )
+    escaped = XSS_ESCAPED
+    assert cell == f'<td class="preview col-input" title="{escaped}">{escaped}</td>'
     assert cells(html, "output")[0].count(XSS_ESCAPED) == 2
 
 

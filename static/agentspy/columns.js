@@ -60,6 +60,13 @@
     apply(hidden);
   });
 
+  // The live table redraws itself every few seconds: not while its menu is
+  // open, or the redraw would close it under the pointer.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var menu = document.getElementById("col-menu");
+    if (menu && menu.open && event.target.id === "traces-results") event.preventDefault();
+  });
+
   document.addEventListener("DOMContentLoaded", sync);
   document.addEventListener("htmx:afterSwap", sync);
 })();
