@@ -202,3 +202,12 @@ def test_saved_views_are_in_the_admin(admin_client):
     assert response.status_code == 302
     view.refresh_from_db()
     assert (view.name, view.query) == ("renamed", "status=success")
+
+
+def test_a_name_taken_between_the_check_and_the_save_is_refused(client, monkeypatch):
+    SavedView.objects.create(name="raced", query="")
+    monkeypatch.setattr(SavedView, "validate_unique", lambda self, exclude=None: None)
+    response = client.post("/views", {"name": "raced", "query": "status=error"})
+    assert response.status_code == 400
+    assert "A view with this name exists." in response.content.decode()
+    assert SavedView.objects.get().query == ""

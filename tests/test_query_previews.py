@@ -149,3 +149,10 @@ def test_every_cut_of_a_document_reads_without_error():
     for end in range(len(document) + 1):
         read_excerpt(document[:end])
     assert read_excerpt(document).value == json.loads(document)
+
+
+def test_a_list_body_previews_as_its_json_from_its_first_items():
+    run = RunFactory(inputs=list(range(100)), outputs=[{"text": "x"}])
+    line = line_of(run)
+    assert line.input.startswith("[0, 1, 2, 3")
+    assert line.output == '[{"text": "x"}]'
