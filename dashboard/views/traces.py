@@ -9,6 +9,10 @@ Live updates: the first page re-fetches its rows every 5 s with htmx polling
 browser. Polling, not server-sent events: production runs sync gunicorn
 workers, where each open SSE stream would hold a worker thread for as long as
 a tab stays open.
+
+Each row also shows the first line of its question and answer
+(``runs.query.previews``, cached between polls) and its feedback; the
+"Columns" menu and saved views live in the browser and ``saved_views``.
 """
 
 from __future__ import annotations
@@ -117,6 +121,7 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
     rows = result.runs
     models = trace_models([row["trace_id"] for row in rows])
     lines = turn_lines(row["id"] for row in rows)
+    # Unsaved rollups: the thread page's reader needs only trace and root ids.
     feedback = feedback_by_trace(
         TraceRollup(trace_id=uuid.UUID(row["trace_id"]), root_id=uuid.UUID(row["id"]))
         for row in rows
