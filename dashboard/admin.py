@@ -12,6 +12,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from dashboard.models import SavedView
 from runs.models import ViewerScope
 from runs.viewers import make_viewer
 
@@ -47,3 +48,11 @@ class AgentSpyUserAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, AgentSpyUserAdmin)
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ("name", "author", "created_at")
+    search_fields = ("name",)
+    list_select_related = ("author",)
+    raw_id_fields = ("author",)

@@ -24,11 +24,16 @@ urlpatterns = [
     path("queues", views.queues, name="queues"),
     path("queues/add", views.queue_add, name="queue_add"),
     path("queues/<int:pk>", views.queue, name="queue"),
+    path("queues/<int:pk>/rename", views.queue_rename, name="queue_rename"),
+    path("queues/<int:pk>/delete", views.queue_delete, name="queue_delete"),
     path(
         "queues/<int:pk>/items/<int:item_pk>/feedback",
         views.queue_feedback,
         name="queue_feedback",
     ),
+    path("views", views.saved_views.save, name="saved_view_save"),
+    path("views/<int:pk>", views.saved_views.open_view, name="saved_view"),
+    path("views/<int:pk>/delete", views.saved_views.delete, name="saved_view_delete"),
     path("threads", views.threads, name="threads"),
     # Any character may be in a thread id, "/" included (sent as %2F).
     path("threads/<path:thread_id>", views.thread, name="thread"),

@@ -50,6 +50,14 @@ def can_read(user: Any) -> bool:
     return user.is_staff or user.is_superuser or is_viewer(user)
 
 
+def may_manage(user: Any) -> bool:
+    """May this visitor rename or delete what the team shares (annotation
+    queues)? Staff may, viewers may not; with login off, any other visitor may."""
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    return not is_viewer(user)
+
+
 def viewer_project(user: Any) -> Project | None:
     """The project a viewer is limited to; None means every project.
 

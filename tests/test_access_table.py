@@ -19,7 +19,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from alerts.models import AlertDelivery, AlertRule
+from dashboard.models import SavedView
 from datasets.models import Dataset, Example
+from review.models import Queue
 from runs import sharing
 from runs.apikeys import create_api_key
 from runs.models import Attachment, Feedback, Project, Run, SharedTrace
@@ -45,6 +47,11 @@ NOT_KEY_ROUTES = {
     "dashboard:queue": "page: Django login",
     "dashboard:queue_add": "page: Django login",
     "dashboard:queue_feedback": "page: Django login",
+    "dashboard:queue_rename": "page form (POST): Django login",
+    "dashboard:queue_delete": "page form (POST): Django login",
+    "dashboard:saved_view_save": "page form (POST): Django login",
+    "dashboard:saved_view": "page redirect: Django login",
+    "dashboard:saved_view_delete": "page form (POST): Django login",
     "dashboard:overview": "page: Django login",
     "dashboard:traces": "page: Django login",
     "dashboard:trace": "page: Django login",
@@ -1022,6 +1029,7 @@ def test_every_route_has_an_isolation_case():
         f"/datasets/{UNKNOWN}",
         f"/datasets/{UNKNOWN}/compare",
         "/alerts",
+        "/views/1",
         f"/o/default/projects/p/{UNKNOWN}",
         f"/o/default/projects/p/{UNKNOWN}/r/{UNKNOWN}",
     ],
@@ -1034,6 +1042,8 @@ def test_an_api_key_does_not_open_the_pages(path, world, client):
 
 def test_an_api_key_does_not_post_the_page_forms(world, client):
     trace = world.own.trace_id
+    queue = Queue.objects.create(name="team queue")
+    view = SavedView.objects.create(name="team view", query="project=mine")
     for path in (
         "/feedback",
         f"/feedback/{world.their_feedback.id}/edit",
@@ -1041,6 +1051,10 @@ def test_an_api_key_does_not_post_the_page_forms(world, client):
         f"/traces/{trace}/share",
         f"/traces/{trace}/unshare",
         f"/traces/{trace}/runs/{world.foreign.id}/add-to-dataset",
+        f"/queues/{queue.pk}/rename",
+        f"/queues/{queue.pk}/delete",
+        "/views",
+        f"/views/{view.pk}/delete",
     ):
         data = {"run_id": str(world.foreign.id), "key": "k", "score": "1"}
         response = client.post(path, data, HTTP_X_API_KEY=world.key)
@@ -1049,6 +1063,8 @@ def test_an_api_key_does_not_post_the_page_forms(world, client):
     assert not SharedTrace.objects.exists()
     assert not Dataset.objects.exists()
     assert not Feedback.objects.filter(key="k").exists()
+    assert list(Queue.objects.values_list("name", flat=True)) == ["team queue"]
+    assert list(SavedView.objects.values_list("name", flat=True)) == ["team view"]
     _untouched(world)
 
 

@@ -237,6 +237,7 @@ def test_column_headers_toggle_the_sort(client):
         "label": "Started",
         "sort": "start_time",
         "dir": "descending",
+        "optional": True,
     }
     assert columns["duration"]["sort"] == "-latency"
     assert columns["name"]["sort"] == "name"

@@ -1,11 +1,18 @@
 """The dashboard's pages; each module is one page (or its fragments)."""
 
-from dashboard.views import feedback
+from dashboard.views import feedback, saved_views
 from dashboard.views.attachments import attachment
 from dashboard.views.compare import compare
 from dashboard.views.overview import overview
 from dashboard.views.projects import projects
-from dashboard.views.queues import queue, queue_add, queue_feedback, queues
+from dashboard.views.queues import (
+    queue,
+    queue_add,
+    queue_delete,
+    queue_feedback,
+    queue_rename,
+    queues,
+)
 from dashboard.views.shared import (
     langsmith_project,
     langsmith_run,
@@ -33,10 +40,13 @@ __all__ = [
     "projects",
     "queue",
     "queue_add",
+    "queue_delete",
     "queue_feedback",
+    "queue_rename",
     "queues",
     "run_json",
     "run_panel",
+    "saved_views",
     "thread",
     "threads",
     "trace",

@@ -63,9 +63,15 @@ def _back(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(target if safe and target else "/")
 
 
-def refuse(request: HttpRequest, errors: dict[str, str]) -> HttpResponse:
-    context = {"errors": errors, "next": request.POST.get("next", "")}
-    return page(request, "dashboard/feedback_error.html", context, status=400)
+def refuse(
+    request: HttpRequest,
+    errors: dict[str, str],
+    title: str = "Feedback not saved",
+    status: int = 400,
+) -> HttpResponse:
+    """The page saying why a form was refused, each field with its reason."""
+    context = {"errors": errors, "next": request.POST.get("next", ""), "title": title}
+    return page(request, "dashboard/feedback_error.html", context, status=status)
 
 
 def _score(raw: str, errors: dict[str, str]) -> float | None:

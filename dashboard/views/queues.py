@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard.compare import as_text
+from dashboard.trace_params import filter_params
 from dashboard.views.common import dashboard_view, limit_to_project, page
 from dashboard.views.feedback import author, feedback_rows, record_feedback, refuse
-from dashboard.views.traces import _filter_params
 from review import services
 from review.models import Queue, QueueItem
 from review.services import (
@@ -33,6 +33,7 @@ from runs.models import Run
 from runs.query.filters import InvalidFilter, filter_runs
 from runs.query.roots import root_runs
 from runs.query.trees import run_io
+from runs.viewers import may_manage
 
 MAX_NAME = 200
 TEXT_CHARS = 20_000
@@ -47,17 +48,24 @@ def _queue_url(queue: Queue, position: int | None = None) -> str:
     return f"{url}?item={position}" if position else url
 
 
-def _new_queue(request: HttpRequest, name: str) -> Queue | dict[str, str]:
+def _named(queue: Queue, name: str) -> Queue | dict[str, str]:
+    """``queue`` saved under ``name``, or why not."""
     name = name.strip()
     if not name:
         return {"name": "A queue needs a name."}
     if len(name) > MAX_NAME:
         return {"name": f"At most {MAX_NAME} characters."}
+    queue.name = name
     try:
         with transaction.atomic():
-            return Queue.objects.create(name=name, created_by=author(request)[1])
+            queue.save()
     except IntegrityError:
         return {"name": "A queue with this name exists."}
+    return queue
+
+
+def _new_queue(request: HttpRequest, name: str) -> Queue | dict[str, str]:
+    return _named(Queue(created_by=author(request)[1]), name)
 
 
 @dashboard_view
@@ -75,7 +83,7 @@ def queues(request: HttpRequest) -> HttpResponse:
 def _picked_ids(request: HttpRequest, runs) -> list[uuid.UUID] | dict[str, str]:
     if request.POST.get("scope") != "matching":
         return parse_ids(request.POST.getlist("trace_ids"))
-    params = _filter_params(QueryDict(request.POST.get("filter_query", "")))
+    params = filter_params(QueryDict(request.POST.get("filter_query", "")))
     try:
         matching = filter_runs(params, runs)
         rows = root_runs(matching, limit=services.MAX_ADD).runs
@@ -119,6 +127,40 @@ def _current(request: HttpRequest, items) -> QueueItem | None:
     return items.filter(position=position).first()
 
 
+def _managed(request: HttpRequest, pk: int) -> Queue | HttpResponse:
+    """The queue, or the refusal for a visitor who may not change it."""
+    queue = get_object_or_404(Queue, pk=pk)
+    if not may_manage(request.user):
+        errors = {"queue": "Viewers may not rename or delete queues."}
+        return refuse(request, errors, "Queue not changed", status=403)
+    return queue
+
+
+@require_POST
+@dashboard_view
+def queue_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    queue = _managed(request, pk)
+    if isinstance(queue, HttpResponse):
+        return queue
+    renamed = _named(queue, request.POST.get("name", ""))
+    if isinstance(renamed, dict):
+        return refuse(request, renamed, "Queue not renamed")
+    return HttpResponseRedirect(_queue_url(renamed))
+
+
+@require_POST
+@dashboard_view
+def queue_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete the queue and its items; feedback given from it stays on the runs."""
+    queue = _managed(request, pk)
+    if isinstance(queue, HttpResponse):
+        return queue
+    if request.POST.get("confirm") != "yes":
+        return refuse(request, {"confirm": "Confirm the deletion."}, "Queue kept")
+    queue.delete()
+    return HttpResponseRedirect(reverse("dashboard:queues"))
+
+
 @dashboard_view
 def queue(request: HttpRequest, pk: int) -> HttpResponse:
     queue = get_object_or_404(Queue, pk=pk)
@@ -132,6 +174,7 @@ def queue(request: HttpRequest, pk: int) -> HttpResponse:
         "done": done,
         "item": item,
         "anonymous": author(request)[0] is None,
+        "may_manage": may_manage(request.user),
     }
     if item is not None:
         before = items.filter(position__lt=item.position).order_by("-position")

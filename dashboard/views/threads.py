@@ -48,7 +48,7 @@ def _where(params: dict[str, str]) -> tuple[q.ThreadFilter, dict[str, str]]:
     return where, errors
 
 
-def _feedback_list(stats: dict[str, q.FeedbackStats]) -> list[dict[str, Any]]:
+def feedback_list(stats: dict[str, q.FeedbackStats]) -> list[dict[str, Any]]:
     return [
         {"key": key, "avg": s.avg, "n": s.n, "values": s.values}
         for key, s in sorted(stats.items())
@@ -78,7 +78,7 @@ def threads(request: HttpRequest) -> HttpResponse:
     feedback = q.feedback_by_thread(project.id, [r.thread_id for r in rows])
     for row in rows:
         row.url = thread_url(project, row.thread_id)
-        row.feedback = _feedback_list(feedback.get(row.thread_id, {}))
+        row.feedback = feedback_list(feedback.get(row.thread_id, {}))
     status = 400 if context["errors"] else 200
     return page(request, "dashboard/threads.html", context, status=status)
 
@@ -118,7 +118,7 @@ def load_turns(
                 "question": user_input(root.inputs) if root else "",
                 "answer": final_answer(root.outputs) if root else "",
                 "failed": failed.get(turn.trace_id, []),
-                "feedback": _feedback_list(feedback.get(turn.trace_id, {})),
+                "feedback": feedback_list(feedback.get(turn.trace_id, {})),
                 "rows": rows.get(turn.root_id, []),
                 "next": f"{request.get_full_path()}#turn-{number}",
             }
@@ -146,7 +146,7 @@ def thread(request: HttpRequest, thread_id: str) -> HttpResponse:
         "project": project,
         "thread": found,
         "turns": turns,
-        "feedback": _feedback_list(
+        "feedback": feedback_list(
             q.feedback_by_thread(project.id, [thread_id]).get(thread_id, {})
         ),
         "duration": found.last_start - found.first_start,

@@ -9,10 +9,15 @@ Live updates: the first page re-fetches its rows every 5 s with htmx polling
 browser. Polling, not server-sent events: production runs sync gunicorn
 workers, where each open SSE stream would hold a worker thread for as long as
 a tab stays open.
+
+Each row also shows the first line of its question and answer
+(``runs.query.previews``, cached between polls) and its feedback; the
+"Columns" menu and saved views live in the browser and ``saved_views``.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -22,55 +27,38 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from dashboard.trace_params import FILTER_PARAMS, filter_params
 from dashboard.views.common import dashboard_view, limit_to_project, page
+from dashboard.views.saved_views import saved_views
+from dashboard.views.threads import feedback_list
 from runs.models import Run
 from runs.query.filters import SINCE, InvalidFilter, filter_runs
+from runs.query.previews import turn_lines
 from runs.query.roots import page_cursor, root_runs, roots_after, trace_models
+from runs.query.threads import feedback_by_trace
+from runs.thread_models import TraceRollup
 
 PAGE_SIZE = 50
 MAX_OFFSET = 10_000
 POLL_SECONDS = 5
-# Filter parameters the form may carry; anything else in the URL is ignored.
-FILTER_PARAMS = (
-    "project",
-    "status",
-    "run_type",
-    "search",
-    "since",
-    "start_time_gte",
-    "start_time_lte",
-    "tags",
-    "model",
-    "has_error",
-    "min_cost",
-    "max_cost",
-    "filter",
-    "tree_filter",
-    "feedback_key",
-    "feedback_score_gte",
-    "ordering",
-)
 RUN_TYPES = ("chain", "llm", "chat_model", "tool", "retriever", "embedding", "prompt")
+# (key, label, ordering field). Every column but name and status may be
+# hidden with the "Columns" menu (static/agentspy/columns.js).
 COLUMNS = (
     ("name", "Name", "name"),
     ("status", "Status", "status"),
+    ("input", "Input", ""),
+    ("output", "Output", ""),
     ("duration", "Duration", "latency"),
     ("tokens", "Tokens", "total_tokens"),
     ("cost", "Cost", "trace_cost"),
+    ("feedback", "Feedback", ""),
     ("model", "Model", ""),
     ("start", "Started", "start_time"),
     ("project", "Project", ""),
     ("tags", "Tags", ""),
 )
-
-
-def _filter_params(query: QueryDict) -> QueryDict:
-    params = QueryDict(mutable=True)
-    for name in FILTER_PARAMS:
-        value = query.get(name, "").strip()
-        if value:
-            params[name] = value
-    return params
+FIXED_COLUMNS = ("name", "status")
 
 
 def _columns(ordering: str) -> list[dict[str, Any]]:
@@ -87,7 +75,15 @@ def _columns(ordering: str) -> list[dict[str, Any]]:
                 sort, direction = f"-{field}", "ascending"
             else:
                 sort = f"-{field}" if field != "name" else field
-        columns.append({"key": key, "label": label, "sort": sort, "dir": direction})
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "sort": sort,
+                "dir": direction,
+                "optional": key not in FIXED_COLUMNS,
+            }
+        )
     return columns
 
 
@@ -100,7 +96,7 @@ def _link(params: QueryDict, **extra: Any) -> str:
 
 def load_page(request: HttpRequest) -> dict[str, Any]:
     """The rows and paging links of the table for this request's URL."""
-    params = _filter_params(request.GET)
+    params = filter_params(request.GET)
     ordering = params.get("ordering", "")
     keyset = ordering in ("", "-start_time", "start_time")
     errors: dict[str, list[str]] = {}
@@ -122,11 +118,19 @@ def load_page(request: HttpRequest) -> dict[str, Any]:
         errors = {"after": ["Not a valid page cursor."]}
     if errors:
         return {"errors": errors, "rows": [], "params": params, "columns": []}
-    models = trace_models([row["trace_id"] for row in result.runs])
     rows = result.runs
+    models = trace_models([row["trace_id"] for row in rows])
+    lines = turn_lines(row["id"] for row in rows)
+    # Unsaved rollups: the thread page's reader needs only trace and root ids.
+    feedback = feedback_by_trace(
+        TraceRollup(trace_id=uuid.UUID(row["trace_id"]), root_id=uuid.UUID(row["id"]))
+        for row in rows
+    )
     stale_before = timezone.now() - timedelta(minutes=settings.STALE_AFTER_MINUTES)
     for row in rows:
         row["models"] = models.get(row["trace_id"]) or []
+        row["turn"] = lines.get(row["id"])
+        row["feedback"] = feedback_list(feedback.get(uuid.UUID(row["trace_id"]), {}))
         # Still "running" long after any client would have finished: it died.
         row["stale"] = row["status"] == "running" and (
             parse_datetime(row["start_time"]) < stale_before
@@ -182,6 +186,7 @@ def traces(request: HttpRequest) -> HttpResponse:
         "since_choices": list(SINCE),
         "filtering": any(k != "ordering" for k in params),
         "form": {name: params.get(name, "") for name in FILTER_PARAMS},
+        "saved_views": saved_views(request),
     }
     status = 400 if table["errors"] else 200
     return page(request, "dashboard/traces.html", context, status=status)

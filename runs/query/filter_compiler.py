@@ -131,6 +131,21 @@ def to_q(node: Any) -> Q:
     return comparison_q(node, attribute, value)
 
 
+def metadata_q(key: str = "", value: str = "") -> Q:
+    """LangSmith's ``metadata_key``/``metadata_value`` parameters: one metadata
+    entry with this key, this value (compared as text), or both.
+
+    Compiled as ``and(eq(metadata_key, key), eq(metadata_value, value))``, so
+    the parameters and the language share one matcher and its plans.
+    """
+    comparisons = tuple(
+        Call("eq", (Attr(name, 1), Value(text, 1)), 1)
+        for name, text in (("metadata_key", key), ("metadata_value", value))
+        if text
+    )
+    return to_q(Call("and", comparisons, 1))
+
+
 def trace_scope(condition: Q, scope: str) -> Q:
     """Runs whose trace's root (``"trace"``) or any run (``"tree"``) matches."""
     runs = Run.objects.filter(trace_id=OuterRef("trace_id"))

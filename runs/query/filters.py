@@ -29,6 +29,7 @@ from django.utils import timezone
 from runs.ingest.normalize import TIME_RANGE, bounded_utc
 from runs.models import Feedback, Project, Run
 from runs.query import trace_filters
+from runs.query.filter_compiler import metadata_q
 from runs.query.filter_language import FilterError, compile_filter
 from runs.query.scope import StatsScope
 
@@ -229,6 +230,18 @@ class RunFilter(django_filters.FilterSet):
     feedback_score_lte = django_filters.NumberFilter(
         method="filter_feedback", min_value=-(10**12), max_value=10**12
     )
+    metadata_key = django_filters.CharFilter(
+        method="filter_metadata",
+        max_length=255,
+        help_text="Runs with this metadata key (with metadata_value: this key "
+        "holding that value).",
+    )
+    metadata_value = django_filters.CharFilter(
+        method="filter_metadata",
+        max_length=1000,
+        help_text="Runs with a metadata entry of this value, compared as text "
+        '("7" matches 7); of the key metadata_key when given.',
+    )
     trace_ids = UUIDListFilter(method="filter_trace_ids")
     filter = FilterExpressionFilter(
         help_text="LangSmith filter language on the runs listed, e.g. "
@@ -271,6 +284,14 @@ class RunFilter(django_filters.FilterSet):
             Q(trace_id__in=rows.exclude(trace_id=None).values("trace_id"))
             | Q(id__in=rows.exclude(run_id=None).values("run_id"))
         )
+
+    def filter_metadata(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Key and value match one entry; applied once, by the key if given."""
+        data = self.form.cleaned_data
+        key = data.get("metadata_key") or ""
+        if name == "metadata_value" and key:
+            return queryset
+        return queryset.filter(metadata_q(key, data.get("metadata_value") or ""))
 
     def filter_project(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(_project_q(value))

@@ -2,8 +2,8 @@
 
 The user's input is the last human message of a chat input, else the input
 text; the final answer is the last AI message, else the output text. Message
-formats are read by ``dashboard.chat`` (plain parsing, no Django), shared
-here so the API and the pages agree on a turn's text.
+formats are read by ``runs.messages``, so the API and the pages agree on a
+turn's text. Images are not text: a turn of only an image reads as empty.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dashboard.chat import Message, input_messages, output_messages
+from runs.messages import Message, input_messages, output_messages
 
 TEXT_KEYS = ("input", "question", "query", "prompt", "text", "message", "content")
 ANSWER_KEYS = ("output", "answer", "result", "response", "text", "content")

@@ -286,7 +286,7 @@ def test_the_traces_filter_bar_fits_one_row_at_1400_px_with_its_placeholder(web)
         "form.filters > .filters-advanced > *",
         "els => els.map(e => Math.round(e.getBoundingClientRect().top))",
     )
-    assert len(advanced) == 6 and len(set(advanced)) == 1, advanced
+    assert len(advanced) == 8 and len(set(advanced)) == 1, advanced
     assert advanced[0] > tops[0]
     search = page.locator("form.filters input[type=search]")
     placeholder_fits = search.evaluate(
