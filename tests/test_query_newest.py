@@ -16,6 +16,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def windows_only(monkeypatch):
+    """The windows at work: no first try of the plain query."""
+    monkeypatch.setattr(newest, "PLAIN_BUDGET_MS", None)
+
+
+@pytest.fixture
 def runs_over_a_month():
     now = timezone.now()
     made = []
@@ -32,7 +38,7 @@ def plain(queryset, count, offset=0):
     return list(queryset[offset : offset + count])
 
 
-def test_windows_give_the_plain_answer_for_every_page(runs_over_a_month):
+def test_windows_give_the_plain_answer_for_every_page(runs_over_a_month, windows_only):
     ordered = Run.objects.order_by("-start_time", "-id")
     for count in (1, 2, 4, 9, 20):
         for offset in (0, 1, 5):
@@ -41,7 +47,7 @@ def test_windows_give_the_plain_answer_for_every_page(runs_over_a_month):
             ), (count, offset)
 
 
-def test_a_full_first_window_is_one_query(runs_over_a_month):
+def test_a_full_first_window_is_one_query(runs_over_a_month, windows_only):
     ordered = Run.objects.order_by("-start_time", "-id")
     with CaptureQueriesContext(connection) as queries:
         rows = newest_first(ordered, 3)
@@ -52,7 +58,7 @@ def test_a_full_first_window_is_one_query(runs_over_a_month):
 
 
 def test_a_filter_matching_little_widens_then_falls_back(
-    runs_over_a_month, monkeypatch
+    runs_over_a_month, monkeypatch, windows_only
 ):
     monkeypatch.setattr(newest, "WINDOWS", 2)
     errors = Run.objects.filter(status="error").order_by("-start_time", "-id")
@@ -77,3 +83,32 @@ def test_runs_query_without_a_project_pages_every_run_newest_first(
         body = {"limit": 4, "cursor": page["cursors"]["next"]}
     expected = Run.objects.order_by("-start_time", "-id").values_list("id", flat=True)
     assert seen == [str(i) for i in expected]
+
+
+def test_a_plain_query_answered_within_its_budget_needs_no_window(runs_over_a_month):
+    ordered = Run.objects.filter(status="success").order_by("-start_time", "-id")
+    with CaptureQueriesContext(connection) as queries:
+        rows = newest_first(ordered, 4)
+    assert rows == plain(ordered, 4)
+    windowed = [q for q in queries if '"start_time" >=' in q["sql"]]
+    assert windowed == []
+
+
+def test_a_plain_query_over_its_budget_gives_way_to_the_windows(
+    runs_over_a_month, monkeypatch
+):
+    from contextlib import contextmanager
+
+    from django.db import OperationalError
+
+    @contextmanager
+    def exhausted(budget_ms):
+        raise OperationalError("interrupted")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(newest, "within_budget", exhausted)
+    ordered = Run.objects.order_by("-start_time", "-id")
+    with CaptureQueriesContext(connection) as queries:
+        rows = newest_first(ordered, 3)
+    assert rows == plain(ordered, 3)
+    assert any('"start_time" >=' in q["sql"] for q in queries)

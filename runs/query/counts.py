@@ -12,6 +12,8 @@ PostgreSQL cancels such a statement only tens of milliseconds late.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
@@ -32,27 +34,39 @@ def bounded_count(
     budget_ms = COUNT_BUDGET_MS if budget_ms is None else budget_ms
     capped = queryset.order_by()[: cap + 1]
     try:
-        if connection.vendor == "postgresql":
-            return _pg_count(capped, budget_ms)
-        if connection.vendor == "sqlite":
-            return _sqlite_count(capped, budget_ms)
+        with within_budget(budget_ms):
+            return capped.count()
     except OperationalError:
         return None
-    return capped.count()  # pragma: no cover (other databases)
 
 
-def _sqlite_count(queryset: QuerySet, budget_ms: int) -> int:
+@contextmanager
+def within_budget(budget_ms: int) -> Iterator[None]:
+    """Statements run inside are abandoned past ``budget_ms`` (OperationalError)."""
+    if connection.vendor == "postgresql":
+        with _pg_budget(budget_ms):
+            yield
+    elif connection.vendor == "sqlite":
+        with _sqlite_budget(budget_ms):
+            yield
+    else:  # pragma: no cover (other databases)
+        yield
+
+
+@contextmanager
+def _sqlite_budget(budget_ms: int) -> Iterator[None]:
     connection.ensure_connection()
     raw = connection.connection
     deadline = time.monotonic() + budget_ms / 1000
     raw.set_progress_handler(lambda: time.monotonic() > deadline, _SQLITE_STEPS)
     try:
-        return queryset.count()
+        yield
     finally:
         raw.set_progress_handler(None, 0)
 
 
-def _pg_count(queryset: QuerySet, budget_ms: int) -> int:
+@contextmanager
+def _pg_budget(budget_ms: int) -> Iterator[None]:
     # A savepoint when a transaction is open (tests, ATOMIC_REQUESTS): a
     # cancelled statement then rolls back only this, and the old timeout is
     # put back before it is released.
@@ -62,6 +76,5 @@ def _pg_count(queryset: QuerySet, budget_ms: int) -> int:
         cursor.execute(
             "SELECT set_config('statement_timeout', %s, true)", [str(budget_ms)]
         )
-        count = queryset.count()
+        yield
         cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
-        return count
