@@ -103,14 +103,19 @@ class RunsQueryView(GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(RunsQueryInput, request.data)
         queryset = query_runs(limit_to_scope(request, Run.objects.all()), data)
+        oldest_first = data["order"] == "asc"
+        if oldest_first:
+            queryset = queryset.order_by("start_time", "id")
         start = None
         if "cursor" in data:
             start, run_id = decode_cursor(data["cursor"])
             queryset = queryset.filter(
-                Q(start_time__lt=start) | Q(start_time=start, id__lt=run_id)
+                Q(start_time__gt=start) | Q(start_time=start, id__gt=run_id)
+                if oldest_first
+                else Q(start_time__lt=start) | Q(start_time=start, id__lt=run_id)
             )
         limit = data["limit"]
-        if _indexed(data):
+        if oldest_first or _indexed(data):
             page = list(queryset[: limit + 1])
         else:
             page = newest_first(queryset, limit + 1, before=start)

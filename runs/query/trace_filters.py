@@ -25,6 +25,7 @@ from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
 
 from runs.models import Run
+from runs.query import threads
 from runs.query.search import RunTextMatch, SearchText, candidate_traces
 
 # Above this many matching traces (or candidate runs, for search) the
@@ -121,6 +122,19 @@ def with_model(name: str) -> Q:
     # The redundant term lets SQLite use the partial index (model_name <> '').
     condition = Q(model_name=name) & ~Q(model_name="")
     return _plan(condition, _distinct_traces(Run.objects.filter(condition)))
+
+
+def in_threads(thread_ids: Iterable[str]) -> Q:
+    """Runs of the traces that are turns of these threads (the thread rollups).
+
+    A thread's turns are read from its rollup rows, never by reading the
+    runs' metadata: a few index seeks however many runs are stored.
+    """
+    turns = threads.turns_of_threads(thread_ids).order_by().values("trace_id")
+    ids = list(turns.values_list("trace_id", flat=True)[: SET_LIMIT + 1])
+    if len(ids) > SET_LIMIT:
+        return Q(trace_id__in=turns)
+    return _in_traces(ids)
 
 
 def with_text(text: str, projects: Iterable[uuid.UUID] | None = None) -> Q:
