@@ -223,3 +223,16 @@ def test_a_scoped_key_sees_only_its_projects_threads(client, chat, settings):
     assert response.status_code == 404
     response = stats(client, {**body, "project_id": str(other.id)}, HTTP_X_API_KEY=key)
     assert response.json() == {"thread_count": 1, "total_tokens": 50}
+
+
+def test_feedback_naming_both_a_turns_trace_and_its_root_counts_once(client, chat):
+    root = RunFactory(
+        project=chat,
+        start_time=T0 + timedelta(minutes=90),
+        extra={"metadata": {"thread_id": "t-3"}},
+    )
+    FeedbackFactory(run_id=root.id, trace_id=root.trace_id, key="stars", score=4.0)
+    body = {"project_id": str(chat.id), "select": ["THREAD_FEEDBACK_STATS"], **WINDOW}
+    feedback = stats(client, body).json()["thread_feedback_stats"]
+    assert (feedback["stars"]["n"], feedback["stars"]["avg"]) == (1, 4.0)
+    assert (feedback["thumbs"]["n"], feedback["label"]["n"]) == (2, 1)

@@ -79,12 +79,12 @@ def thread_totals(
         "thread_id", "last_start", "turns", "error_turns",
         "prompt_tokens", "completion_tokens", "total_tokens",
     )  # fmt: skip
-    for thread_id, last_start, turns, errors, prompt, completion, total in rows:
+    for thread_id, last_start, traces, errors, prompt, completion, total in rows:
         part = parts[(last_start - stride.start) // stride.step] if stride else None
         bucket_of[thread_id] = part
         for totals in _both(whole, part):
             totals.threads += 1
-            totals.traces += turns
+            totals.traces += traces
             totals.error_traces += errors
             totals.prompt_tokens += prompt
             totals.completion_tokens += completion
@@ -115,13 +115,13 @@ def _add_turns(
         owner[trace_id] = owner[root_id] = thread_id
         if not per_turn:
             continue
-        for totals in _both(whole, bucket_of.get(thread_id)):
+        for totals in _both(whole, bucket_of[thread_id]):
             totals.turn_tokens.append(tokens)
             if latency_ms is not None:
                 totals.latencies.append(latency_ms / 1000)
     if feedback:
         for thread_id, key, score, value, comment in _turn_feedback(turns, owner):
-            for totals in _both(whole, bucket_of.get(thread_id)):
+            for totals in _both(whole, bucket_of[thread_id]):
                 stats = totals.feedback.setdefault(key, q.FeedbackStats())
                 stats.add(score, value, comment)
 
