@@ -16,6 +16,7 @@ from runs.apikeys import create_api_key
 from runs.models import Run
 from runs.query import trace_filters
 from runs.query.filter_language import FilterError, compile_filter
+from runs.query.run_query import query_runs
 from tests.factories import ProjectFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 @pytest.fixture(params=["index set", "subquery"])
 def plan(request, monkeypatch):
     if request.param == "subquery":
-        monkeypatch.setattr(trace_filters, "SET_LIMIT", 0)
+        monkeypatch.setattr(trace_filters, "THREAD_LIMIT", 0)
     return request.param
 
 
@@ -181,3 +182,41 @@ def test_another_projects_thread_is_invisible_to_a_scoped_key(
     body["session"] = [str(chats.id)]
     response = query(client, api_prefix, body, HTTP_X_API_KEY=key)
     assert response.json()["runs"] == []
+
+
+@pytest.mark.parametrize(
+    ("expression", "led"),
+    [
+        ('eq(thread_id, "a")', True),
+        ('in(thread_id, ["a", "b"])', True),
+        ('and(eq(name, "x"), and(eq(thread_id, "a"), gt(latency, 1)))', True),
+        ('neq(thread_id, "a")', False),
+        ('not(eq(thread_id, "a"))', False),
+        ('or(eq(thread_id, "a"), eq(name, "x"))', False),
+        ('eq(thread_id, "nope")', False),
+        ('eq(name, "x")', False),
+    ],
+)
+def test_a_query_is_led_by_a_threads_traces_only_when_it_requires_them(
+    chats, expression, led
+):
+    condition = compile_filter(expression)
+    assert trace_filters.led_by_traces(condition) is led
+    body = {"session": [chats.id], "filter": expression}
+    assert (
+        trace_filters.led_by_traces(query_runs(Run.objects.all(), body).query.where)
+        is led
+    )
+
+
+def test_sqlite_reads_a_threads_runs_through_the_trace_index(chats):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans from its statistics")
+    body = {"session": [chats.id], "is_root": True, "filter": 'eq(thread_id, "a")'}
+    runs = query_runs(Run.objects.all(), body).order_by("start_time", "id")[:100]
+    sql, params = runs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "USING INDEX run_trace_order (trace_id=?)" in plan
+    assert [r.name for r in runs] == ["a1", "a2"]

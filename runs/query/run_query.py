@@ -43,11 +43,12 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
 
     Raises ``InvalidFilter`` for a filter expression that cannot be used.
     """
+    language = language_filters(data)
     sessions = list(data.get("session", []))
     if "session_id" in data:
         sessions.append(data["session_id"])
     if sessions:
-        queryset = queryset.filter(project_id__in=sessions)
+        queryset = queryset.filter(trace_filters.in_projects(sessions, language))
     if data.get("id"):
         queryset = queryset.filter(id__in=data["id"])
     if "trace" in data:
@@ -71,5 +72,5 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
         queryset = queryset.filter(
             trace_filters.with_text(data["query"].strip(), scope)
         )
-    queryset = queryset.filter(language_filters(data))
+    queryset = queryset.filter(language)
     return queryset.order_by("-start_time", "-id")

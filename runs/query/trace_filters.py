@@ -22,7 +22,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.db.models.lookups import In
 
 from runs.models import Run
 from runs.query import threads
@@ -32,6 +41,9 @@ from runs.query.search import RunTextMatch, SearchText, candidate_traces
 # correlated scan is used: probing 5,000 candidates costs ~25 ms, which is
 # also what scanning traces for a page of matches costs at that density.
 SET_LIMIT = 5_000
+# A thread's traces are listed up to this many (a literal list on SQLite stays
+# below its 32,766 parameters); past it they are a subquery.
+THREAD_LIMIT = 30_000
 
 
 class TraceIdIn(Func):
@@ -124,6 +136,31 @@ def with_model(name: str) -> Q:
     return _plan(condition, _distinct_traces(Run.objects.filter(condition)))
 
 
+class ThreadTraces(In):
+    """``trace_id`` in the list of a thread's traces: few, so a query it
+    narrows is best read through the trace index (``led_by_traces``).
+
+    A lookup, not a function: SQLite can only use an index for a lookup (it
+    compares a function's result with true).
+    """
+
+    def __init__(self, ids: list[uuid.UUID]) -> None:
+        super().__init__(F("trace_id"), ids)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> Any:
+        column, params = self.process_lhs(compiler, connection)
+        return f"{column} = ANY(%s::uuid[])", [*params, list(self.rhs)]
+
+
+class LikelyIn(In):
+    """``likely(column IN (...))``: SQLite takes the test as true of most
+    rows, so it does not let this column's index lead (``in_projects``)."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        sql, params = super().as_sql(compiler, connection)
+        return f"likely({sql})", params
+
+
 def in_threads(thread_ids: Iterable[str]) -> Q:
     """Runs of the traces that are turns of these threads (the thread rollups).
 
@@ -131,10 +168,40 @@ def in_threads(thread_ids: Iterable[str]) -> Q:
     runs' metadata: a few index seeks however many runs are stored.
     """
     turns = threads.turns_of_threads(thread_ids).order_by().values("trace_id")
-    ids = list(turns.values_list("trace_id", flat=True)[: SET_LIMIT + 1])
-    if len(ids) > SET_LIMIT:
+    ids = list(turns.values_list("trace_id", flat=True)[: THREAD_LIMIT + 1])
+    if not ids:
+        return Q(pk__in=[])
+    if len(ids) > THREAD_LIMIT:
         return Q(trace_id__in=turns)
-    return _in_traces(ids)
+    return Q(ThreadTraces(ids))
+
+
+def led_by_traces(node: Any) -> bool:
+    """Whether a condition (a ``Q``, or a query's WHERE) keeps only rows of a
+    thread's traces: a ``ThreadTraces`` that its top-level AND requires."""
+    if getattr(node, "negated", False):
+        return False
+    if isinstance(node, ThreadTraces):
+        return True
+    children = getattr(node, "children", None)
+    if children is None or getattr(node, "connector", "AND") != "AND":
+        return False
+    return any(led_by_traces(child) for child in children)
+
+
+def in_projects(project_ids: list[uuid.UUID], condition: Q) -> Q:
+    """``project_id IN project_ids``, beside a language ``condition``.
+
+    SQLite keeps no statistics here, so it rates "one project" as narrow as
+    "a few traces" and walks the project's start-time index, every run of
+    the project, to find a thread's handful. When ``condition`` pins the
+    rows to a thread's traces, the project test is marked ``likely()`` (true
+    of most rows), and the trace index leads. A key's own project scope is
+    applied elsewhere, unmarked: such a key's query still walks.
+    """
+    if connection.vendor == "sqlite" and led_by_traces(condition):
+        return Q(LikelyIn(F("project_id"), project_ids))
+    return Q(project_id__in=project_ids)
 
 
 def with_text(text: str, projects: Iterable[uuid.UUID] | None = None) -> Q:
