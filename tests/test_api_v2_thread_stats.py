@@ -240,3 +240,14 @@ def test_feedback_naming_both_a_turns_trace_and_its_root_counts_once(client, cha
     feedback = stats(client, body).json()["thread_feedback_stats"]
     assert (feedback["stars"]["n"], feedback["stars"]["avg"]) == (1, 4.0)
     assert (feedback["thumbs"]["n"], feedback["label"]["n"]) == (2, 1)
+
+
+def test_null_values_count_as_absent(client, chat):
+    body = {
+        "project_id": str(chat.id),
+        "select": ["THREAD_COUNT"],
+        "stride": None,
+        "filter": None,
+        **WINDOW,
+    }
+    assert stats(client, body).json() == {"thread_count": 2}

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from runs.api.dashboard_views import validated
+from runs.api.v2.pages import NullsAbsent
 from runs.api.v2_threads import (
     _iso,
     _no_filters,
@@ -59,7 +60,7 @@ class StrideInput(serializers.Serializer):
     value = serializers.IntegerField(min_value=1, default=1)
 
 
-class AggregateInput(serializers.Serializer):
+class AggregateInput(NullsAbsent):
     project_id = serializers.UUIDField()
     select = serializers.ListField(
         child=serializers.ChoiceField(choices=SELECTS),
@@ -73,11 +74,6 @@ class AggregateInput(serializers.Serializer):
     trace_filter = serializers.CharField(required=False, allow_blank=True)
     tree_filter = serializers.CharField(required=False, allow_blank=True)
     thread_filter = serializers.CharField(required=False, allow_blank=True)
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):  # the SDK omits what is unset; null is absent
-            data = {k: v for k, v in data.items() if v is not None}
-        return super().to_internal_value(data)
 
 
 def _median_tokens(totals: ThreadTotals) -> int | None:
