@@ -213,10 +213,18 @@ def test_sqlite_reads_a_threads_runs_through_the_trace_index(chats):
     if connection.vendor != "sqlite":
         pytest.skip("PostgreSQL plans from its statistics")
     body = {"session": [chats.id], "is_root": True, "filter": 'eq(thread_id, "a")'}
-    runs = query_runs(Run.objects.all(), body).order_by("start_time", "id")[:100]
-    sql, params = runs.query.sql_with_params()
+    # As a key scoped to the project limits it, and as anyone else reads it.
+    for visible in (Run.objects.filter(project_id=chats.id), Run.objects.all()):
+        runs = query_runs(visible, body).order_by("start_time", "id")[:100]
+        assert "USING INDEX run_trace_order (trace_id=?)" in sqlite_plan(runs)
+        assert [r.name for r in runs] == ["a1", "a2"]
+    # Other queries keep the project's index.
+    body["filter"] = 'neq(thread_id, "a")'
+    assert "project_id=?" in sqlite_plan(query_runs(Run.objects.all(), body))
+
+
+def sqlite_plan(queryset):
+    sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-    assert "USING INDEX run_trace_order (trace_id=?)" in plan
-    assert [r.name for r in runs] == ["a1", "a2"]
+        return " ".join(str(row[-1]) for row in cursor.fetchall())

@@ -43,12 +43,11 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
 
     Raises ``InvalidFilter`` for a filter expression that cannot be used.
     """
-    language = language_filters(data)
     sessions = list(data.get("session", []))
     if "session_id" in data:
         sessions.append(data["session_id"])
     if sessions:
-        queryset = queryset.filter(trace_filters.in_projects(sessions, language))
+        queryset = queryset.filter(project_id__in=sessions)
     if data.get("id"):
         queryset = queryset.filter(id__in=data["id"])
     if "trace" in data:
@@ -72,5 +71,5 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
         queryset = queryset.filter(
             trace_filters.with_text(data["query"].strip(), scope)
         )
-    queryset = queryset.filter(language)
+    queryset = trace_filters.led_by_thread(queryset.filter(language_filters(data)))
     return queryset.order_by("-start_time", "-id")

@@ -144,15 +144,6 @@ class ThreadTraces(In):
         return f"{column} = ANY(%s::uuid[])", [*params, list(self.rhs)]
 
 
-class LikelyIn(In):
-    """``likely(column IN (...))``: SQLite takes the test as true of most
-    rows, so it does not let this column's index lead (``in_projects``)."""
-
-    def as_sql(self, compiler: Any, connection: Any) -> Any:
-        sql, params = super().as_sql(compiler, connection)
-        return f"likely({sql})", params
-
-
 def in_threads(thread_ids: Iterable[str]) -> Q:
     """Runs of the traces that are turns of these threads (the thread rollups).
 
@@ -181,19 +172,41 @@ def led_by_traces(node: Any) -> bool:
     return any(led_by_traces(child) for child in children)
 
 
-def in_projects(project_ids: list[uuid.UUID], condition: Q) -> Q:
-    """``project_id IN project_ids``, beside a language ``condition``.
+class Likely(Func):
+    """``likely(test)``: SQLite takes the test as true of most rows, and so
+    lets no index of it lead the query (``led_by_thread``)."""
+
+    function = "likely"
+    output_field = BooleanField()
+
+
+def led_by_thread(queryset: QuerySet) -> QuerySet:
+    """``queryset``, planned from the trace index when a thread's traces lead.
 
     SQLite keeps no statistics here, so it rates "one project" as narrow as
-    "a few traces" and walks the project's start-time index, every run of
-    the project, to find a thread's handful. When ``condition`` pins the
-    rows to a thread's traces, the project test is marked ``likely()`` (true
-    of most rows), and the trace index leads. A key's own project scope is
-    applied elsewhere, unmarked: such a key's query still walks.
+    "a thread's few traces" and walks the project's start-time index (every
+    run of the project) to find a thread's handful. When the query requires
+    a thread's traces, its project tests (a scoped key's, the body's
+    sessions) are marked ``likely()`` and the trace index leads.
     """
-    if connection.vendor == "sqlite" and led_by_traces(condition):
-        return Q(LikelyIn(F("project_id"), project_ids))
-    return Q(project_id__in=project_ids)
+    where = queryset.query.where
+    if connection.vendor != "sqlite" or not led_by_traces(where):
+        return queryset
+    queryset = queryset.all()
+    children = queryset.query.where.children
+    queryset.query.where.children = [
+        Likely(child) if _project_test(child) else child for child in children
+    ]
+    return queryset
+
+
+def _project_test(node: Any) -> bool:
+    """Whether a WHERE node is ``project_id = x`` or ``project_id IN (...)``."""
+    target = getattr(getattr(node, "lhs", None), "target", None)
+    return getattr(target, "name", None) == "project" and node.lookup_name in (
+        "exact",
+        "in",
+    )
 
 
 def with_text(text: str, projects: Iterable[uuid.UUID] | None = None) -> Q:
@@ -219,8 +232,7 @@ def projects_of(queryset: QuerySet) -> set[uuid.UUID] | None:
     if where.connector != "AND" or where.negated:
         return None
     for child in where.children:
-        target = getattr(getattr(child, "lhs", None), "target", None)
-        if getattr(target, "name", None) != "project":
+        if not _project_test(child):
             continue
         rhs = child.rhs
         if child.lookup_name == "exact" and isinstance(rhs, uuid.UUID):
