@@ -439,6 +439,26 @@ def main() -> int:
             "threads.query, one project (v2)",
             v2("/api/v2/threads/query", {"project_id": support_bot, **month}),
         ),
+        (
+            "threads",
+            "threads.aggregate_stats, all time, yearly buckets (v2)",
+            v2(
+                "/api/v2/threads/stats",
+                {
+                    "project_id": support_bot,
+                    "min_start_time": month["min_start_time"],
+                    "select": [
+                        "THREAD_COUNT",
+                        "TRACE_COUNT",
+                        "TOTAL_TOKENS",
+                        "ERROR_RATE",
+                        "LATENCY_P50",
+                        "LATENCY_P99",
+                    ],
+                    "stride": {"unit": "DAY", "value": 365},
+                },
+            ),
+        ),
         ("threads", "users page, one project", page("/users?project=support-bot")),
         ("roots", "traces page, one project", page("/traces?project=support-bot")),
         (
@@ -458,6 +478,19 @@ def main() -> int:
             "thread",
             f"thread page, {LONG_THREAD} turns (first 50)",
             page("/threads/long-thread?project=support-bot"),
+        ),
+        (
+            "thread",
+            "read_thread: eq(thread_id), oldest first",
+            post(
+                "runs/query",
+                {
+                    "session": [support_bot],
+                    "is_root": True,
+                    "filter": 'eq(thread_id, "long-thread")',
+                    "order": "asc",
+                },
+            ),
         ),
         (
             "thread",

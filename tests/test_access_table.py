@@ -713,6 +713,24 @@ def _v2_threads_query(api, world: World) -> None:
     assert [t["thread_id"] for t in response.json()["items"]] == ["mine"]
 
 
+def _v2_threads_stats(api, world: World) -> None:
+    _threads(world)
+    select = ["THREAD_COUNT", "TRACE_COUNT", "TOTAL_TOKENS", "THREAD_FEEDBACK_STATS"]
+    body = {"project_id": str(world.theirs.id), "select": select}
+    assert (
+        api.post("/api/v2/threads/stats", orjson.dumps(body), JSON).status_code == 404
+    )
+    body["project_id"] = str(world.mine.id)
+    response = api.post("/api/v2/threads/stats", orjson.dumps(body), JSON)
+    _no_foreign_id(world, response)
+    assert response.json() == {
+        "thread_count": 1,
+        "trace_count": 1,
+        "total_tokens": 0,
+        "thread_feedback_stats": {},
+    }
+
+
 def _v2_thread_route(route: str, param: str) -> Callable[[Any, World], None]:
     def call(api, world: World) -> None:
         _threads(world)
@@ -914,6 +932,7 @@ CASES = [
     Case("example-attachment", "get", _example_attachment),
     Case("mcp", "post", _mcp),
     Case("v2-threads-query", "post", _v2_threads_query),
+    Case("v2-threads-stats", "post", _v2_threads_stats),
     Case("v2-thread-traces", "get", _v2_thread_route("traces", "project_id")),
     Case(
         "v2-thread-stats",

@@ -1,5 +1,7 @@
 """The filter language's parser: syntax trees, limits and error messages."""
 
+import json
+
 import pytest
 
 from runs.query.filter_language import (
@@ -35,6 +37,20 @@ def test_values_are_strings_numbers_constants_and_lists():
 def test_whitespace_and_escapes_are_read_as_written():
     tree = parse('  eq ( name ,\n "line\\nbreak\\\\" )  ')
     assert tree.args[1].value == "line\nbreak\\"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["quo\"te <b>/é x'", "emoji 🧵 and 中文", "tab\tback\\slash\b\f/", "\u2028"],
+)
+def test_values_quoted_as_json_read_back_as_written(value):
+    # Client.read_thread quotes a thread id with json.dumps (\uXXXX escapes).
+    tree = parse(f"eq(thread_id, {json.dumps(value)})")
+    assert tree.args[1].value == value
+
+
+def test_a_lone_surrogate_escape_reads_as_a_replacement_character():
+    assert parse('eq(name, "a\\ud83db")').args[1].value == "a\ufffdb"
 
 
 def test_search_takes_one_bare_value():

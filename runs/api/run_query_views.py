@@ -29,6 +29,7 @@ from runs.models import Run
 from runs.query.newest import newest_first
 from runs.query.roots import trace_aggregates
 from runs.query.run_query import query_runs
+from runs.query.trace_filters import led_by_traces
 
 
 def encode_cursor(start_time: datetime, run_id: uuid.UUID) -> str:
@@ -82,11 +83,13 @@ def runs_with_children(
     return rows
 
 
-def _indexed(data: dict[str, Any]) -> bool:
+def _indexed(data: dict[str, Any], queryset: QuerySet) -> bool:
     """Whether an index already serves this query newest first (else a recent
-    window is read first: ``runs.query.newest``)."""
+    window is read first: ``runs.query.newest``); a thread's traces do."""
     narrowing = ("session", "session_id", "id", "trace", "parent_run")
-    return any(data.get(k) for k in narrowing) or data.get("is_root") is True
+    if any(data.get(k) for k in narrowing) or data.get("is_root") is True:
+        return True
+    return led_by_traces(queryset.query.where)
 
 
 class RunsQueryView(GenericAPIView):
@@ -103,14 +106,19 @@ class RunsQueryView(GenericAPIView):
     def post(self, request: Request) -> Response:
         data = validated(RunsQueryInput, request.data)
         queryset = query_runs(limit_to_scope(request, Run.objects.all()), data)
+        oldest_first = data["order"] == "asc"
+        if oldest_first:
+            queryset = queryset.order_by("start_time", "id")
         start = None
         if "cursor" in data:
             start, run_id = decode_cursor(data["cursor"])
             queryset = queryset.filter(
-                Q(start_time__lt=start) | Q(start_time=start, id__lt=run_id)
+                Q(start_time__gt=start) | Q(start_time=start, id__gt=run_id)
+                if oldest_first
+                else Q(start_time__lt=start) | Q(start_time=start, id__lt=run_id)
             )
         limit = data["limit"]
-        if _indexed(data):
+        if oldest_first or _indexed(data, queryset):
             page = list(queryset[: limit + 1])
         else:
             page = newest_first(queryset, limit + 1, before=start)

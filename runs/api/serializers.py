@@ -107,6 +107,8 @@ class RunsQueryInput(serializers.Serializer):
     )
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
     cursor = serializers.CharField(required=False, max_length=200)
+    # Client.read_thread asks for "asc" (a conversation, oldest first).
+    order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
     filter = serializers.CharField(required=False, allow_blank=True)
     trace_filter = serializers.CharField(required=False, allow_blank=True)
     tree_filter = serializers.CharField(required=False, allow_blank=True)

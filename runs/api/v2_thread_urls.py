@@ -6,13 +6,18 @@ Thread ids may hold any character, "/" included (the SDK sends it encoded as
 
 from django.urls import path, re_path
 
-from runs.api import v2_threads
+from runs.api import v2_thread_stats, v2_threads
 
 urlpatterns = [
     path(
         "api/v2/threads/query",
         v2_threads.ThreadsQueryView.as_view(),
         name="v2-threads-query",
+    ),
+    path(
+        "api/v2/threads/stats",
+        v2_thread_stats.ThreadsAggregateStatsView.as_view(),
+        name="v2-threads-stats",
     ),
     re_path(
         r"^api/v2/threads/(?P<thread_id>.+)/traces$",

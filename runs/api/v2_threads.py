@@ -126,11 +126,7 @@ class ThreadsQueryView(APIView):
             raise NotImplementedHere("AI and semantic search are not available here.")
         _no_filters(data)
         project = _project(request, data["project_id"])
-        now = timezone.now()
-        where = q.ThreadFilter(
-            active_after=data.get("min_start_time", now - timedelta(days=1)),
-            active_before=data.get("max_start_time", now + timedelta(seconds=1)),
-        )
+        where = thread_window(data)
         page = _page(
             q.list_threads,
             project.id,
@@ -140,6 +136,16 @@ class ThreadsQueryView(APIView):
         )
         items = thread_items(project.id, page.items)
         return Response({"items": items, "next_cursor": page.next_cursor})
+
+
+def thread_window(data: dict[str, Any]) -> q.ThreadFilter:
+    """Threads last active in ``[min_start_time, max_start_time)`` of a body,
+    by default in the day before the request."""
+    now = timezone.now()
+    return q.ThreadFilter(
+        active_after=data.get("min_start_time", now - timedelta(days=1)),
+        active_before=data.get("max_start_time", now + timedelta(seconds=1)),
+    )
 
 
 def thread_items(project_id: uuid.UUID, rows: list[ThreadRollup]) -> list[dict]:

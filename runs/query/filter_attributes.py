@@ -27,6 +27,7 @@ from django.db.models.lookups import (
 from django.utils.dateparse import parse_datetime
 
 from runs.models import Feedback, Run
+from runs.query import trace_filters
 from runs.query.filter_expressions import (
     JsonEntryMatch,
     LatencySeconds,
@@ -72,6 +73,8 @@ ATTRIBUTES: dict[str, Attribute] = {
     "completion_cost": Attribute("number", "completion_cost"),
     "error": Attribute("error", "error"),
     "tags": Attribute("tags", "tags"),
+    # The thread of the run's trace, keyed as the thread rollups key it.
+    "thread_id": Attribute("thread"),
     "is_root": Attribute("root"),
     "metadata_key": Attribute("key", "extra", "metadata"),
     "metadata_value": Attribute("value", "extra", "metadata"),
@@ -91,6 +94,7 @@ OPERATORS = {
     "number": COMPARISONS,
     "error": ("eq", "neq", "search"),
     "tags": ("has", "eq", "neq", "in"),
+    "thread": EQUALITY,
     "root": ("eq", "neq"),
     "key": (*EQUALITY, "search"),
     "value": (*EQUALITY, "search"),
@@ -241,6 +245,9 @@ def comparison_q(node: Call, attribute: Attribute, value: Value) -> Q:
         return Q(parent__isnull=items[0] == (node.op == "eq"))
     if kind == "error":
         return _combine(node, _error_q(value), items)
+    if kind == "thread":
+        members = trace_filters.in_threads([as_text(v, value) for v in items])
+        return ~members if node.op == "neq" else members
     # tags
     return _combine(node, lambda t: Q(TagMatch(as_text(t, value))), items)
 

@@ -54,7 +54,10 @@ TERMINALS = {
     "$END": "the end",
 }
 CONSTANTS = {"null": None, "true": True, "false": False}
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+# JSON's escapes too: the SDK quotes values with json.dumps (Client.read_thread),
+# which writes every non-ASCII character as \uXXXX (a surrogate pair past U+FFFF).
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
 
 
 class FilterError(ValueError):
@@ -92,8 +95,21 @@ def _pos(token: Token) -> int:
     return (token.start_pos or 0) + 1
 
 
+def _unescape(match: re.Match[str]) -> str:
+    escape = match[1]
+    if len(escape) == 5:
+        return chr(int(escape[1:], 16))
+    return _ESCAPES.get(escape, escape)
+
+
 def _unquote(text: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[1]), text[1:-1])
+    value = _ESCAPE.sub(_unescape, text[1:-1])
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        # Pairs become their character; a lone half becomes U+FFFD.
+        value = value.encode("utf-16-le", "surrogatepass").decode(
+            "utf-16-le", "replace"
+        )
+    return value
 
 
 @v_args(inline=True)

@@ -71,5 +71,5 @@ def query_runs(queryset: QuerySet, data: dict[str, Any]) -> QuerySet:
         queryset = queryset.filter(
             trace_filters.with_text(data["query"].strip(), scope)
         )
-    queryset = queryset.filter(language_filters(data))
+    queryset = trace_filters.led_by_thread(queryset.filter(language_filters(data)))
     return queryset.order_by("-start_time", "-id")

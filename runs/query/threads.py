@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from runs.models import Feedback
+from runs.models import Feedback, Project
 from runs.query.keyset import BadCursor as BadCursor  # callers say q.BadCursor
 from runs.query.keyset import Page, RollupFilter, keyset_page, latest_page
 from runs.thread_models import ThreadRollup, TraceRollup
@@ -89,11 +89,28 @@ def get_thread(project_id: uuid.UUID, thread_id: str) -> ThreadRollup | None:
     ).first()
 
 
+def turns() -> QuerySet[TraceRollup]:
+    """Every thread's turns: traces whose stored root names a thread."""
+    return TraceRollup.objects.filter(root_id__isnull=False).exclude(thread_id="")
+
+
 def turns_of(project_id: uuid.UUID, thread_id: str) -> QuerySet[TraceRollup]:
     """The traces of a thread (its turns); the partial index serves it."""
-    return TraceRollup.objects.filter(
-        project_id=project_id, thread_id=thread_id, root_id__isnull=False
-    ).exclude(thread_id="")
+    return turns().filter(project_id=project_id, thread_id=thread_id)
+
+
+def turns_of_threads(thread_ids: Iterable[str]) -> QuerySet[TraceRollup]:
+    """The turns of threads of these ids, in any project.
+
+    The ids are compared as the rollups store them (clipped to the column).
+    The projects are listed so each (project, thread) is one seek of the
+    partial index, whose first column is the project.
+    """
+    clip = TraceRollup._meta.get_field("thread_id").max_length
+    return turns().filter(
+        project_id__in=Project.objects.values("id"),
+        thread_id__in=sorted({str(t)[:clip] for t in thread_ids}),
+    )
 
 
 def list_turns(

@@ -23,14 +23,19 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models.lookups import In
 
 from runs.models import Run
+from runs.query import threads
 from runs.query.search import RunTextMatch, SearchText, candidate_traces
 
 # Above this many matching traces (or candidate runs, for search) the
 # correlated scan is used: probing 5,000 candidates costs ~25 ms, which is
 # also what scanning traces for a page of matches costs at that density.
 SET_LIMIT = 5_000
+# A thread's traces are listed up to this many (a literal list on SQLite stays
+# below its 32,766 parameters); past it they are a subquery.
+THREAD_LIMIT = 30_000
 
 
 class TraceIdIn(Func):
@@ -123,6 +128,87 @@ def with_model(name: str) -> Q:
     return _plan(condition, _distinct_traces(Run.objects.filter(condition)))
 
 
+class ThreadTraces(In):
+    """``trace_id`` in the list of a thread's traces: few, so a query it
+    narrows is best read through the trace index (``led_by_traces``).
+
+    A lookup, not a function: SQLite can only use an index for a lookup (it
+    compares a function's result with true).
+    """
+
+    def __init__(self, ids: list[uuid.UUID]) -> None:
+        super().__init__(F("trace_id"), ids)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> Any:
+        column, params = self.process_lhs(compiler, connection)
+        return f"{column} = ANY(%s::uuid[])", [*params, list(self.rhs)]
+
+
+def in_threads(thread_ids: Iterable[str]) -> Q:
+    """Runs of the traces that are turns of these threads (the thread rollups).
+
+    A thread's turns are read from its rollup rows, never by reading the
+    runs' metadata: a few index seeks however many runs are stored.
+    """
+    turns = threads.turns_of_threads(thread_ids).order_by().values("trace_id")
+    ids = list(turns.values_list("trace_id", flat=True)[: THREAD_LIMIT + 1])
+    if not ids:
+        return Q(pk__in=[])
+    if len(ids) > THREAD_LIMIT:
+        return Q(trace_id__in=turns)
+    return Q(ThreadTraces(ids))
+
+
+def led_by_traces(node: Any) -> bool:
+    """Whether a condition (a ``Q``, or a query's WHERE) keeps only rows of a
+    thread's traces: a ``ThreadTraces`` that its top-level AND requires."""
+    if getattr(node, "negated", False):
+        return False
+    if isinstance(node, ThreadTraces):
+        return True
+    children = getattr(node, "children", None)
+    if children is None or getattr(node, "connector", "AND") != "AND":
+        return False
+    return any(led_by_traces(child) for child in children)
+
+
+class Likely(Func):
+    """``likely(test)``: SQLite takes the test as true of most rows, and so
+    lets no index of it lead the query (``led_by_thread``)."""
+
+    function = "likely"
+    output_field = BooleanField()
+
+
+def led_by_thread(queryset: QuerySet) -> QuerySet:
+    """``queryset``, planned from the trace index when a thread's traces lead.
+
+    SQLite keeps no statistics here, so it rates "one project" as narrow as
+    "a thread's few traces" and walks the project's start-time index (every
+    run of the project) to find a thread's handful. When the query requires
+    a thread's traces, its project tests (a scoped key's, the body's
+    sessions) are marked ``likely()`` and the trace index leads.
+    """
+    where = queryset.query.where
+    if connection.vendor != "sqlite" or not led_by_traces(where):
+        return queryset
+    queryset = queryset.all()
+    children = queryset.query.where.children
+    queryset.query.where.children = [
+        Likely(child) if _project_test(child) else child for child in children
+    ]
+    return queryset
+
+
+def _project_test(node: Any) -> bool:
+    """Whether a WHERE node is ``project_id = x`` or ``project_id IN (...)``."""
+    target = getattr(getattr(node, "lhs", None), "target", None)
+    return getattr(target, "name", None) == "project" and node.lookup_name in (
+        "exact",
+        "in",
+    )
+
+
 def with_text(text: str, projects: Iterable[uuid.UUID] | None = None) -> Q:
     """Traces with a run whose name, error, inputs or outputs contain ``text``.
 
@@ -146,8 +232,7 @@ def projects_of(queryset: QuerySet) -> set[uuid.UUID] | None:
     if where.connector != "AND" or where.negated:
         return None
     for child in where.children:
-        target = getattr(getattr(child, "lhs", None), "target", None)
-        if getattr(target, "name", None) != "project":
+        if not _project_test(child):
             continue
         rhs = child.rhs
         if child.lookup_name == "exact" and isinstance(rhs, uuid.UUID):

@@ -6,6 +6,7 @@ iterated with ``async for``) even on the synchronous client.
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,8 @@ from langsmith._exceptions import NotFoundError
 
 from runs.apikeys import create_api_key
 from runs.models import Project
+from tests.e2e.quiet_sdk import no_sdk_warnings as quiet_sdk
+from tests.e2e.quiet_sdk import run_async
 from tests.factories import FeedbackFactory, RunFactory
 
 pytestmark = pytest.mark.e2e
@@ -213,3 +216,104 @@ def test_page_feedback_is_read_by_the_sdk_and_sdk_feedback_shows_on_the_page(
     client.create_feedback(root.id, key="sdk-says", score=0.0, comment="via the SDK")
     html = browser.get(page_url).text
     assert "sdk-says" in html and "via the SDK" in html
+
+
+def test_read_thread_lists_a_threads_runs_oldest_first(client, chat, caplog):
+    project, roots = chat
+    first = roots[ODD][0]
+    RunFactory(
+        project=project,
+        parent=first,
+        name="llm",
+        start_time=first.start_time + timedelta(seconds=0.5),
+    )
+    with quiet_sdk(caplog, allow_deprecations=True):
+        odd = list(client.read_thread(thread_id=ODD, project_name="chat"))
+        every = list(
+            client.read_thread(thread_id=ODD, project_id=project.id, is_root=None)
+        )
+        children = list(
+            client.read_thread(thread_id=ODD, project_name="chat", is_root=False)
+        )
+        newest = list(
+            client.read_thread(thread_id="t-1", project_name="chat", order="desc")
+        )
+        failed = list(
+            client.read_thread(
+                thread_id="t-1", project_name="chat", filter='eq(status, "error")'
+            )
+        )
+        elsewhere = list(client.read_thread(thread_id="x", project_name="chat"))
+    assert [r.id for r in odd] == [r.id for r in roots[ODD]]
+    assert [r.name for r in every] == ["turn-0", "llm", "turn-1"]
+    assert [r.name for r in children] == ["llm"]
+    assert [r.id for r in newest] == [r.id for r in reversed(roots["t-1"])]
+    assert (failed, elsewhere) == ([], [])
+
+
+def test_aggregate_thread_stats(client, chat, caplog):
+    project, _ = chat
+    window = {
+        "min_start_time": T0 - timedelta(hours=1),
+        "max_start_time": T0 + timedelta(hours=3),
+    }
+    select = ["THREAD_COUNT", "TRACE_COUNT", "TOTAL_TOKENS", "ERROR_RATE"]
+
+    async def calls():
+        whole = await client.threads.aggregate_stats(
+            project_id=str(project.id),
+            select=[*select, "LATENCY_P50", "THREAD_FEEDBACK_STATS"],
+            **window,
+        )
+        hourly = await client.threads.aggregate_stats(
+            project_id=str(project.id),
+            select=select,
+            stride={"unit": "HOUR", "value": 1},
+            **window,
+        )
+        with pytest.raises(NotFoundError):
+            await client.threads.aggregate_stats(
+                project_id=str(uuid.uuid4()), select=select
+            )
+        return whole, hourly
+
+    with quiet_sdk(caplog):
+        whole, hourly = run_async(client, calls)
+    assert (whole.thread_count, whole.trace_count, whole.total_tokens) == (3, 28, 84)
+    assert (whole.error_rate, whole.latency_p50_seconds) == (0.0, 1.0)
+    thumbs = whole.thread_feedback_stats["thumbs"]
+    assert (thumbs.n, thumbs.avg) == (2, 0.5)
+    assert [b.bucket_start_time for b in hourly.buckets] == [
+        T0 + timedelta(hours=h) for h in range(-1, 3)
+    ]
+    assert [b.thread_count for b in hourly.buckets] == [0, 1, 1, 1]
+    assert [b.trace_count for b in hourly.buckets] == [0, 25, 2, 1]
+    assert hourly.buckets[0].error_rate is None
+
+
+def test_a_scoped_key_aggregates_only_its_projects_threads(
+    live_url, api_prefix, chat, caplog
+):
+    project, _ = chat
+    other = Project.objects.get(name="other")
+    key = create_api_key(name="team", project="other").key
+    scoped = Client(api_url=f"{live_url}{api_prefix}", api_key=key)
+    window = {"min_start_time": T0 - timedelta(days=1)}
+
+    async def calls():
+        own = await scoped.threads.aggregate_stats(
+            project_id=str(other.id), select=["THREAD_COUNT"], **window
+        )
+        with pytest.raises(NotFoundError):
+            await scoped.threads.aggregate_stats(
+                project_id=str(project.id), select=["THREAD_COUNT"], **window
+            )
+        return own
+
+    with quiet_sdk(caplog):
+        own = run_async(scoped, calls)
+    assert own.thread_count == 1
+    with quiet_sdk(caplog, allow_deprecations=True):
+        assert list(scoped.read_thread(thread_id="t-1", project_id=project.id)) == []
+        [run] = scoped.read_thread(thread_id="x", project_id=other.id)
+    assert run.extra["metadata"] == {"thread_id": "x"}

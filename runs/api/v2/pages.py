@@ -1,5 +1,9 @@
 """What the v2 list routes share: selects, time windows, cursor pages, streams.
 
+A query route is one pipeline (``query_page``): the one query layer applied
+to the ``/runs/query`` body the request stands for, the time window, the
+selected columns, then one page newest first.
+
 A page is ``{"items": [...], "next_cursor": ...}``; the cursor is null on the
 last page. Streaming variants (``Accept: text/event-stream``) send the same
 page as server-sent JSON Patch events (``event: data``), one ``add`` per item
@@ -22,7 +26,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from runs.api.run_query_views import decode_cursor, encode_cursor
-from runs.api.v2.fields import SELECT_FIELDS
+from runs.api.v2.fields import SELECT_FIELDS, only_needed
+from runs.query.run_query import query_runs
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
@@ -47,6 +52,15 @@ class NullsAbsent(serializers.Serializer):
         if isinstance(data, dict):
             data = {k: v for k, v in data.items() if v is not None}
         return super().to_internal_value(data)
+
+
+def refuse_ai_search(attrs: dict[str, Any]) -> None:
+    """Natural-language and semantic search need a model this server lacks."""
+    for name in ("ai_search", "sem_filter"):
+        if attrs.get(name):
+            raise serializers.ValidationError(
+                {name: "AI search is not available here."}
+            )
 
 
 def query_dict(request: Request) -> dict[str, Any]:
@@ -74,6 +88,32 @@ def within(queryset: QuerySet, low: datetime | None, high: datetime | None) -> Q
     if high is not None:
         queryset = queryset.filter(start_time__lte=high)
     return queryset
+
+
+def selected_runs(
+    visible: QuerySet,
+    body: dict[str, Any],
+    data: dict[str, Any],
+    *,
+    default: timedelta | None = DEFAULT_WINDOW,
+) -> QuerySet:
+    """The runs a v2 request asks for, as the one query layer selects them.
+
+    ``body`` is the ``/runs/query`` body the request stands for, ``data`` the
+    request's own: its time window (``default`` when it names no start) and
+    ``selects`` (bodies no select asks for are not read).
+    """
+    queryset = query_runs(visible, body)
+    queryset = within(queryset, *window(data, default=default))
+    return only_needed(queryset, data["selects"])
+
+
+def query_page(
+    visible: QuerySet, body: dict[str, Any], data: dict[str, Any]
+) -> tuple[list[Any], str | None]:
+    """One page of a v2 query (``selected_runs``), newest first, at ``cursor``."""
+    queryset = selected_runs(visible, body, data)
+    return newest_page(queryset, data.get("cursor"), data["page_size"])
 
 
 def newest_page(

@@ -19,9 +19,8 @@ from runs.api.auth import limit_to_scope
 from runs.api.dashboard_views import validated
 from runs.api.renderers import ORJSONRenderer
 from runs.api.v2 import pages
-from runs.api.v2.fields import only_needed, runs_v2
+from runs.api.v2.fields import runs_v2
 from runs.models import Run
-from runs.query.run_query import query_runs
 
 FILTER_MAX = 20_000
 
@@ -55,9 +54,7 @@ class RunsQueryInput(pages.NullsAbsent):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        for name in ("ai_search", "sem_filter"):
-            if attrs.get(name):
-                raise ValidationError({name: "AI search is not available here."})
+        pages.refuse_ai_search(attrs)
         if attrs.get("reference_dataset_id") or attrs.get("reference_examples"):
             raise ValidationError(
                 {"reference_dataset_id": "Datasets are not supported here."}
@@ -98,12 +95,8 @@ class RunsQueryView(APIView):
     )
     def post(self, request: Request) -> Any:
         data = validated(RunsQueryInput, request.data)
-        queryset = query_runs(limit_to_scope(request, Run.objects.all()), v1_body(data))
-        queryset = pages.within(queryset, *pages.window(data))
-        queryset = only_needed(queryset, data["selects"])
-        rows, next_cursor = pages.newest_page(
-            queryset, data.get("cursor"), data["page_size"]
-        )
+        visible = limit_to_scope(request, Run.objects.all())
+        rows, next_cursor = pages.query_page(visible, v1_body(data), data)
         items = runs_v2(request, rows, data["selects"])
         return pages.page_response(request, items, next_cursor)
 

@@ -9,7 +9,6 @@ from django.db.models import Min, QuerySet, Sum
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,10 +17,9 @@ from runs.api.auth import limit_to_scope
 from runs.api.dashboard_views import validated
 from runs.api.renderers import ORJSONRenderer
 from runs.api.v2 import pages
-from runs.api.v2.fields import only_needed, runs_v2
+from runs.api.v2.fields import runs_v2
 from runs.api.v2.runs import FILTER_MAX
 from runs.models import Run
-from runs.query.run_query import query_runs
 
 
 class TracesQueryInput(pages.NullsAbsent):
@@ -42,9 +40,7 @@ class TracesQueryInput(pages.NullsAbsent):
     sem_filter = serializers.CharField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        for name in ("ai_search", "sem_filter"):
-            if attrs.get(name):
-                raise ValidationError({name: "AI search is not available here."})
+        pages.refuse_ai_search(attrs)
         return attrs
 
 
@@ -96,12 +92,7 @@ class TracesQueryView(APIView):
             if data.get(name, "").strip():
                 body[name] = data[name]
         visible = limit_to_scope(request, Run.objects.all())
-        queryset = query_runs(visible, body)
-        queryset = pages.within(queryset, *pages.window(data))
-        queryset = only_needed(queryset, data["selects"])
-        roots, next_cursor = pages.newest_page(
-            queryset, data.get("cursor"), data["page_size"]
-        )
+        roots, next_cursor = pages.query_page(visible, body, data)
         totals = aggregates([root.trace_id for root in roots], visible)
         items = [
             {"root_run": body, "trace_aggregates": totals.get(root.trace_id)}
@@ -133,9 +124,8 @@ class TraceRunsView(APIView):
         body: dict[str, Any] = {"trace": trace_id, "session": [params["project_id"]]}
         if params.get("filter", "").strip():
             body["filter"] = params["filter"]
-        queryset = query_runs(limit_to_scope(request, Run.objects.all()), body)
-        queryset = pages.within(queryset, *pages.window(params, default=None))
-        queryset = only_needed(queryset, params["selects"])
+        visible = limit_to_scope(request, Run.objects.all())
+        queryset = pages.selected_runs(visible, body, params, default=None)
         runs = list(queryset.order_by("start_time", "dotted_order"))
         items = runs_v2(request, runs, params["selects"])
         if pages.wants_stream(request):
