@@ -267,12 +267,8 @@ def test_compact_rollups_folds_once_and_stops_on_sigterm_in_loop_mode():
     assert loop.wait(timeout=20) == 0
 
 
-def test_a_worker_loads_every_url_module_before_its_first_request():
-    code = (
-        "import sys; import agentspy.wsgi;"
-        "print(all(m in sys.modules for m in ('runs.api.session_views',"
-        " 'drf_spectacular.views', 'dashboard.views.traces')))"
-    )
+def in_a_new_worker(code: str) -> str:
+    """What ``code`` prints in a new interpreter that loaded what a worker loads."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -280,7 +276,17 @@ def test_a_worker_loads_every_url_module_before_its_first_request():
         text=True,
         env={**os.environ, "DATABASE_URL": "sqlite:///:memory:"},
     )
-    assert done.stdout.strip() == "True", done.stderr
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_worker_loads_every_url_module_before_its_first_request():
+    code = (
+        "import sys; import agentspy.wsgi;"
+        "print(all(m in sys.modules for m in ('runs.api.session_views',"
+        " 'drf_spectacular.views', 'dashboard.views.traces')))"
+    )
+    assert in_a_new_worker(code) == "True"
 
 
 def test_a_worker_builds_url_lookups_and_compiles_templates_before_its_first_request():
@@ -294,11 +300,4 @@ def test_a_worker_builds_url_lookups_and_compiles_templates_before_its_first_req
         " r.namespace_dict.values()),"
         " any('_chart_bars' in str(k) for k in loader.get_template_cache))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DATABASE_URL": "sqlite:///:memory:"},
-    )
-    assert done.stdout.strip() == "True True True", done.stderr
+    assert in_a_new_worker(code) == "True True True"
