@@ -165,6 +165,14 @@ def main() -> int:
     total = Run.objects.count()
     # The largest trace (seed_runs --big-trace): one GROUP BY, outside the timings.
     big = Run.objects.values("trace_id").annotate(n=Count("id")).order_by("-n").first()
+    from runs.models import DailyRollup, RunRollup
+
+    # What the statistics read: the README quotes these counts.
+    print(
+        f"rollups: {RunRollup.objects.count():,} hourly rows, "
+        f"{DailyRollup.objects.count():,} daily rows",
+        flush=True,
+    )
     print(
         f"{connection.vendor}: {total:,} runs, "
         f"{Run.objects.filter(parent__isnull=True).count():,} traces; "
